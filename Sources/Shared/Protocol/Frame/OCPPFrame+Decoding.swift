@@ -1,0 +1,101 @@
+extension OCPPFrame {
+    /// Parses one received text message strictly.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(FrameError) -> OCPPFrame {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw FrameError(.formationViolation, "message is not valid JSON: \(error.reason) at byte \(error.offset)")
+        }
+        return try decode(document)
+    }
+
+    public static func decode(_ bytes: some Sequence<UInt8>) throws(FrameError) -> OCPPFrame {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw FrameError(.formationViolation, "message is not valid JSON: \(error.reason) at byte \(error.offset)")
+        }
+        return try decode(document)
+    }
+
+    public static func decode(_ text: String) throws(FrameError) -> OCPPFrame {
+        try decode(text.utf8)
+    }
+
+    /// Checks the frame structure of a parsed message.
+    public static func decode(_ document: JSONValue) throws(FrameError) -> OCPPFrame {
+        guard case .array(let elements) = document else {
+            throw FrameError(.formationViolation, "message is not a JSON array")
+        }
+        guard let first = elements.first else {
+            throw FrameError(.formationViolation, "message is an empty array")
+        }
+        // Read the id first so that every later error can be answered with it.
+        var messageID: String?
+        if elements.count > 1, case .string(let id) = elements[1] {
+            messageID = id
+        }
+        guard case .integer(let typeNumber) = first else {
+            throw FrameError(.formationViolation, "message type is not an integer", messageID: messageID)
+        }
+        guard let messageType = MessageTypeID(rawValue: typeNumber) else {
+            throw FrameError(
+                .formationViolation, "unknown message type \(typeNumber)", messageID: messageID,
+                messageType: typeNumber)
+        }
+        func failure(_ code: OCPPErrorCode, _ reason: String) -> FrameError {
+            FrameError(code, reason, messageID: messageID, messageType: typeNumber)
+        }
+
+        guard elements.count > 1 else { throw failure(.protocolError, "message has no unique id") }
+        guard let id = messageID else { throw failure(.formationViolation, "unique id is not a string") }
+        guard !id.isEmpty, id.utf8.count <= maximumMessageIDLength || id.count <= maximumMessageIDLength else {
+            throw failure(.formationViolation, "unique id must have 1 to \(maximumMessageIDLength) characters")
+        }
+
+        switch messageType {
+        case .call:
+            guard elements.count >= 4 else { throw failure(.protocolError, "CALL needs 4 elements") }
+            guard elements.count == 4 else { throw failure(.formationViolation, "CALL has more than 4 elements") }
+            guard case .string(let action) = elements[2] else {
+                throw failure(.formationViolation, "action is not a string")
+            }
+            guard case .object(let payload) = elements[3] else {
+                throw failure(.formationViolation, "payload is not a JSON object")
+            }
+            return .call(Call(messageID: id, action: action, payload: payload))
+
+        case .callResult:
+            guard elements.count == 3 else { throw failure(.formationViolation, "CALLRESULT needs 3 elements") }
+            guard case .object(let payload) = elements[2] else {
+                throw failure(.formationViolation, "payload is not a JSON object")
+            }
+            return .callResult(CallResult(messageID: id, payload: payload))
+
+        case .callError:
+            // Some charger stacks leave out the details; the answer is still worth reading.
+            guard elements.count == 4 || elements.count == 5 else {
+                throw failure(.formationViolation, "CALLERROR needs 5 elements")
+            }
+            guard case .string(let codeName) = elements[2] else {
+                throw failure(.formationViolation, "error code is not a string")
+            }
+            guard case .string(let description) = elements[3] else {
+                throw failure(.formationViolation, "error description is not a string")
+            }
+            var details = JSONObject()
+            if elements.count == 5 {
+                guard case .object(let object) = elements[4] else {
+                    throw failure(.formationViolation, "error details are not a JSON object")
+                }
+                details = object
+            }
+            // An error code outside the 1.6 list still answers the CALL; keep it as GenericError.
+            let code = OCPPErrorCode(rawValue: codeName) ?? .genericError
+            return .callError(
+                CallError(messageID: id, errorCode: code, errorDescription: description, errorDetails: details))
+        }
+    }
+}

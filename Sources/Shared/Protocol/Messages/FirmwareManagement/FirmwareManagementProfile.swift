@@ -1,0 +1,4 @@
+/// The request types of the FirmwareManagement profile, registered with OCPPAction.
+enum FirmwareManagementProfile {
+    static let requestTypes: [any OCPPRequest.Type] = []
+}

@@ -1,0 +1,4 @@
+/// The request types of the LocalAuthListManagement profile, registered with OCPPAction.
+enum LocalAuthListManagementProfile {
+    static let requestTypes: [any OCPPRequest.Type] = []
+}

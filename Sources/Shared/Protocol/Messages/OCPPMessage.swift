@@ -1,0 +1,30 @@
+/// The payload of a CALL: a request of one action.
+public protocol OCPPRequest: JSONObjectCodable {
+    associatedtype Response: OCPPResponse
+    static var action: OCPPAction { get }
+}
+
+/// The payload of a CALLRESULT answering an ``OCPPRequest``.
+public protocol OCPPResponse: JSONObjectCodable {}
+
+extension OCPPAction {
+    /// Reads and validates a CALL payload of this action.
+    public func decodeRequest(_ payload: JSONValue, options: DecodingOptions = .strict)
+        throws(ValidationError) -> any OCPPRequest
+    {
+        func decode<Request: OCPPRequest>(_: Request.Type) throws(ValidationError) -> any OCPPRequest {
+            try Request.decode(from: payload, options: options)
+        }
+        return try decode(requestType)
+    }
+
+    /// Reads and validates a CALLRESULT payload answering this action.
+    public func decodeResponse(_ payload: JSONValue, options: DecodingOptions = .strict)
+        throws(ValidationError) -> any OCPPResponse
+    {
+        func decode<Request: OCPPRequest>(_: Request.Type) throws(ValidationError) -> any OCPPResponse {
+            try Request.Response.decode(from: payload, options: options)
+        }
+        return try decode(requestType)
+    }
+}

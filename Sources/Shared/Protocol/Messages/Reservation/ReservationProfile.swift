@@ -1,0 +1,4 @@
+/// The request types of the Reservation profile, registered with OCPPAction.
+enum ReservationProfile {
+    static let requestTypes: [any OCPPRequest.Type] = []
+}

@@ -1,0 +1,4 @@
+/// The request types of the SmartCharging profile, registered with OCPPAction.
+enum SmartChargingProfile {
+    static let requestTypes: [any OCPPRequest.Type] = []
+}
