@@ -1,4 +1,6 @@
 /// The request types of the RemoteTrigger profile, registered with OCPPAction.
 enum RemoteTriggerProfile {
-    static let requestTypes: [any OCPPRequest.Type] = []
+    static let requestTypes: [any OCPPRequest.Type] = [
+        TriggerMessageRequest.self
+    ]
 }

@@ -1,4 +1,7 @@
 /// The request types of the Reservation profile, registered with OCPPAction.
 enum ReservationProfile {
-    static let requestTypes: [any OCPPRequest.Type] = []
+    static let requestTypes: [any OCPPRequest.Type] = [
+        CancelReservationRequest.self,
+        ReserveNowRequest.self,
+    ]
 }

@@ -1,4 +1,8 @@
 /// The request types of the SmartCharging profile, registered with OCPPAction.
 enum SmartChargingProfile {
-    static let requestTypes: [any OCPPRequest.Type] = []
+    static let requestTypes: [any OCPPRequest.Type] = [
+        ClearChargingProfileRequest.self,
+        GetCompositeScheduleRequest.self,
+        SetChargingProfileRequest.self,
+    ]
 }

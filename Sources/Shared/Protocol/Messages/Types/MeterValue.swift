@@ -4,7 +4,8 @@ import Foundation
 /// MeterValues.req and StopTransaction.req's `transactionData`.
 public struct MeterValue: JSONObjectCodable {
     public var timestamp: Date
-    /// At least one sampled value.
+    /// MeterValues.req requires at least one; StopTransaction.req's schema sets no
+    /// minimum, so the check lives in ``MeterValuesRequest``.
     public var sampledValue: [SampledValue]
 
     public init(timestamp: Date, sampledValue: [SampledValue]) {
@@ -14,7 +15,7 @@ public struct MeterValue: JSONObjectCodable {
 
     public init(from reader: inout JSONObjectReader) throws(ValidationError) {
         timestamp = try reader.required("timestamp")
-        sampledValue = try reader.required("sampledValue", minItems: 1)
+        sampledValue = try reader.required("sampledValue")
     }
 
     public func encodeFields(to writer: inout JSONWriter) {

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("RFC 3339 date-times")
+struct RFC3339Tests {
+    @Test(arguments: [
+        ("2024-05-01T10:00:00Z", 1_714_557_600.0),
+        ("2024-05-01T10:00:00.5Z", 1_714_557_600.5),
+        ("2024-05-01T10:00:00.123456789Z", 1_714_557_600.123456789),
+        ("2024-05-01T12:00:00+02:00", 1_714_557_600.0),
+        ("2024-05-01T05:30:00-04:30", 1_714_557_600.0),
+        ("2024-05-01t10:00:00z", 1_714_557_600.0),
+        ("2024-02-29T00:00:00Z", 1_709_164_800.0),
+        ("1970-01-01T00:00:00Z", 0),
+        ("1969-12-31T23:59:59.000Z", -1),
+        ("2016-12-31T23:59:60Z", 1_483_228_800.0),
+    ])
+    func parsesValidTimestamps(text: String, secondsSince1970: Double) throws {
+        let date = try #require(RFC3339.parse(text))
+        #expect(abs(date.timeIntervalSince1970 - secondsSince1970) < 1e-6)
+    }
+
+    @Test(arguments: [
+        "2024-05-01T10:00:00", "2024-05-01 10:00:00Z", "2024-13-01T10:00:00Z", "2024-00-01T10:00:00Z",
+        "2023-02-29T10:00:00Z", "2024-04-31T10:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T10:60:00Z",
+        "2024-05-01T10:00:61Z", "2024-05-01T10:00:00.Z", "2024-05-01T10:00:00+0200", "2024-05-01T10:00:00+24:00",
+        "2024-5-1T10:00:00Z", "24-05-01T10:00:00Z", "2024-05-01T10:00Z", "2024-05-01T10:00:00Zjunk", "",
+        "yesterday",
+    ])
+    func refusesInvalidTimestamps(text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test(arguments: [
+        (1_714_557_600.123, "2024-05-01T10:00:00.123Z"),
+        (0, "1970-01-01T00:00:00.000Z"),
+        (-0.5, "1969-12-31T23:59:59.500Z"),
+        (951_782_400, "2000-02-29T00:00:00.000Z"),
+        (253_402_300_799.999, "9999-12-31T23:59:59.999Z"),
+    ])
+    func formatsInUTCWithMilliseconds(secondsSince1970: Double, expected: String) {
+        #expect(RFC3339.format(Date(timeIntervalSince1970: secondsSince1970)) == expected)
+    }
+
+    @Test func formattingRoundTripsAtMillisecondPrecision() throws {
+        for milliseconds in stride(from: Int64(-86_400_000), to: 4_102_444_800_000, by: 7_777_777_777) {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            let text = RFC3339.format(date)
+            let parsed = try #require(RFC3339.parse(text))
+            #expect(RFC3339.format(parsed) == text)
+            #expect(abs(parsed.timeIntervalSince1970 - date.timeIntervalSince1970) < 1e-6)
+        }
+    }
+}
