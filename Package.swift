@@ -58,5 +58,14 @@ let package = Package(
             dependencies: ["Shared"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "DatabaseTests",
+            dependencies: [
+                "Shared",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
