@@ -16,7 +16,8 @@ struct MigrationTests {
             let applied = try await TestDatabase.migrate(client)
             #expect(applied == ["0001_schema.sql", "0002_time_series.plain.sql", "0003_archive.sql"])
             for table in Self.domainTables {
-                let exists = try await client.scalar("SELECT to_regclass(\("ocpp." + table)) IS NOT NULL", as: Bool.self)
+                let exists = try await client.scalar(
+                    "SELECT to_regclass(\("ocpp." + table)) IS NOT NULL", as: Bool.self)
                 #expect(exists, "table ocpp.\(table)")
             }
             #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "plain")
@@ -31,7 +32,8 @@ struct MigrationTests {
         try await TestDatabase.withFreshDatabase { client, _ in
             _ = try await TestDatabase.migrate(client, directory: directory)
             let file = directory.appendingPathComponent("0001_schema.sql")
-            try (String(contentsOf: file, encoding: .utf8) + "\n-- edited\n").write(to: file, atomically: true, encoding: .utf8)
+            try (String(contentsOf: file, encoding: .utf8) + "\n-- edited\n").write(
+                to: file, atomically: true, encoding: .utf8)
             await #expect(throws: MigrationError.changedAfterApply("0001_schema.sql")) {
                 try await TestDatabase.migrate(client, directory: directory)
             }
@@ -75,7 +77,9 @@ struct MigrationTests {
             }
             #expect(results.filter { !$0.isEmpty }.count == 1)
             #expect(results.flatMap { $0 }.count == 3)
-            let recorded = try await PostgresClient.withClient(configuration: configuration, logger: TestDatabase.logger) {
+            let recorded = try await PostgresClient.withClient(
+                configuration: configuration, logger: TestDatabase.logger
+            ) {
                 try await $0.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self)
             }
             #expect(recorded == 3)
@@ -92,7 +96,8 @@ struct MigrationTests {
                 #expect(try await client.scalar("SELECT count(*) FROM ocpp.id_tags", as: Int.self) == 4)
                 #expect(
                     try await client.scalar(
-                        "SELECT registration_status FROM ocpp.stations WHERE identity = 'DEMO-STATION'", as: String.self)
+                        "SELECT registration_status FROM ocpp.stations WHERE identity = 'DEMO-STATION'", as: String.self
+                    )
                         == "Accepted")
             }
         }

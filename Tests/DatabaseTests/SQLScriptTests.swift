@@ -48,7 +48,8 @@ struct SQLScriptTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("half-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try "SELECT 1;".write(to: directory.appendingPathComponent("0001_x.plain.sql"), atomically: true, encoding: .utf8)
+        try "SELECT 1;".write(
+            to: directory.appendingPathComponent("0001_x.plain.sql"), atomically: true, encoding: .utf8)
         #expect(throws: MigrationError.ambiguousVersion(1, ["0001_x.plain.sql"])) {
             try Migration.load(from: directory, for: .plain)
         }

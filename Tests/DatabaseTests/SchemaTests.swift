@@ -12,7 +12,9 @@ struct SchemaTests {
             let day = try await client.scalar(
                 "SELECT to_char(\(now)::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')", as: String.self)
             for table in ["meter_values", "inbox"] {
-                #expect(try await client.scalar("SELECT to_regclass(\("ocpp.\(table)_p\(day)")) IS NOT NULL", as: Bool.self))
+                #expect(
+                    try await client.scalar("SELECT to_regclass(\("ocpp.\(table)_p\(day)")) IS NOT NULL", as: Bool.self)
+                )
             }
             // A sample 40 days old lands in the DEFAULT partition; making its day's
             // partition moves it there, and retention (30 days) then drops it.
@@ -21,7 +23,8 @@ struct SchemaTests {
                 "INSERT INTO ocpp.meter_values (sampled_at, station_id, connector_id, value) VALUES (\(old), 1, 1, 5)")
             #expect(try await client.scalar("SELECT count(*) FROM ocpp.meter_values_default", as: Int.self) == 1)
             let created = try await client.scalar(
-                "SELECT ocpp.create_partitions('meter_values', 'sampled_at', interval '1 day', \(old), \(old))", as: Int.self)
+                "SELECT ocpp.create_partitions('meter_values', 'sampled_at', interval '1 day', \(old), \(old))",
+                as: Int.self)
             #expect(created == 1)
             #expect(try await client.scalar("SELECT count(*) FROM ocpp.meter_values_default", as: Int.self) == 0)
             #expect(try await client.scalar("SELECT count(*) FROM ocpp.meter_values", as: Int.self) == 1)
@@ -31,7 +34,9 @@ struct SchemaTests {
                 #expect(dropped == 1)
             }
             #expect(try await client.scalar("SELECT count(*) FROM ocpp.meter_values", as: Int.self) == 0)
-            #expect(try await client.scalar("SELECT to_regclass(\("ocpp.meter_values_p\(day)")) IS NOT NULL", as: Bool.self))
+            #expect(
+                try await client.scalar("SELECT to_regclass(\("ocpp.meter_values_p\(day)")) IS NOT NULL", as: Bool.self)
+            )
         }
     }
 
@@ -92,8 +97,14 @@ struct SchemaTests {
                 """
             #expect(try await client.query(insert).collect().count == 1)
             #expect(try await client.query(insert).collect().count == 0)
-            #expect(try await client.scalar("SELECT ocpp.archive_meter_values(\(sampledAt.addingTimeInterval(-1)), \(sampledAt.addingTimeInterval(1)))", as: Int.self) == 1)
-            #expect(try await client.scalar("SELECT ocpp.archive_meter_values(\(sampledAt.addingTimeInterval(-1)), \(sampledAt.addingTimeInterval(1)))", as: Int.self) == 0)
+            #expect(
+                try await client.scalar(
+                    "SELECT ocpp.archive_meter_values(\(sampledAt.addingTimeInterval(-1)), \(sampledAt.addingTimeInterval(1)))",
+                    as: Int.self) == 1)
+            #expect(
+                try await client.scalar(
+                    "SELECT ocpp.archive_meter_values(\(sampledAt.addingTimeInterval(-1)), \(sampledAt.addingTimeInterval(1)))",
+                    as: Int.self) == 0)
         }
     }
 
@@ -108,10 +119,15 @@ struct SchemaTests {
                     VALUES (\(hour.addingTimeInterval(offset)), 1, 1, \(value))
                     """)
             }
-            #expect(try await client.scalar("SELECT ocpp.refresh_meter_values_hourly(\(hour), \(hour.addingTimeInterval(3600)))", as: Int.self) == 1)
+            #expect(
+                try await client.scalar(
+                    "SELECT ocpp.refresh_meter_values_hourly(\(hour), \(hour.addingTimeInterval(3600)))", as: Int.self)
+                    == 1)
             let rows = try await client.query(
                 "SELECT min_value, max_value, last_value, energy_delta, sample_count FROM ocpp.meter_values_hourly")
-            for try await (minimum, maximum, last, delta, count) in rows.decode((Double, Double, Double, Double, Int).self) {
+            for try await (minimum, maximum, last, delta, count) in rows.decode(
+                (Double, Double, Double, Double, Int).self)
+            {
                 #expect(minimum == 1000)
                 #expect(maximum == 2500)
                 #expect(last == 2500)

@@ -58,7 +58,8 @@ enum TestDatabase {
 
     private static func drop(_ name: String, server: PostgresClient.Configuration) async throws {
         try await PostgresClient.withClient(configuration: server, logger: logger) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+            try await admin.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
         }
     }
 
@@ -69,7 +70,9 @@ enum TestDatabase {
 
 extension PostgresClient {
     /// The single value of a one-row, one-column query.
-    func scalar<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: Value.Type = Value.self)
+    func scalar<Value: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery, as type: Value.Type = Value.self
+    )
         async throws -> Value
     {
         let rows = try await self.query(query, logger: TestDatabase.logger)

@@ -6,13 +6,23 @@ import Testing
 struct FrameCodecTests {
     @Test func decodesACall() throws {
         let frame = try OCPPFrame.decode(#"[2,"19223201","BootNotification",{"chargePointVendor":"V"}]"#)
-        #expect(frame == .call(Call(messageID: "19223201", action: "BootNotification", payload: JSONObject([(key: "chargePointVendor", value: "V")]))))
+        #expect(
+            frame
+                == .call(
+                    Call(
+                        messageID: "19223201", action: "BootNotification",
+                        payload: JSONObject([(key: "chargePointVendor", value: "V")]))))
     }
 
     @Test func decodesACallResultAndACallError() throws {
         #expect(try OCPPFrame.decode(#"[3,"a",{}]"#) == .callResult(CallResult(messageID: "a", payload: JSONObject())))
         let error = try OCPPFrame.decode(#"[4,"a","NotSupported","nope",{"x":1}]"#)
-        #expect(error == .callError(CallError(messageID: "a", errorCode: .notSupported, errorDescription: "nope", errorDetails: JSONObject([(key: "x", value: 1)]))))
+        #expect(
+            error
+                == .callError(
+                    CallError(
+                        messageID: "a", errorCode: .notSupported, errorDescription: "nope",
+                        errorDetails: JSONObject([(key: "x", value: 1)]))))
     }
 
     @Test func readsACallErrorWithoutDetailsAndAnUnknownCode() throws {
@@ -36,8 +46,10 @@ struct FrameCodecTests {
         (#"[2]"#, .protocolError, "-1"),
         (#"[2,17,"Heartbeat",{}]"#, .formationViolation, "-1"),
         (#"[2,"","Heartbeat",{}]"#, .formationViolation, ""),
-        (#"[2,"0123456789012345678901234567890123456","Heartbeat",{}]"#, .formationViolation,
-            "0123456789012345678901234567890123456"),
+        (
+            #"[2,"0123456789012345678901234567890123456","Heartbeat",{}]"#, .formationViolation,
+            "0123456789012345678901234567890123456"
+        ),
         (#"[2,"a","Heartbeat"]"#, .protocolError, "a"),
         (#"[2,"a","Heartbeat",{},{}]"#, .formationViolation, "a"),
         (#"[2,"a",7,{}]"#, .formationViolation, "a"),
@@ -69,7 +81,8 @@ struct FrameCodecTests {
         #expect(call.text == #"[2,"1","Heartbeat",{}]"#)
         let result = OCPPFrame.callResult(CallResult(messageID: "1", payload: JSONObject([(key: "a", value: 1)])))
         #expect(result.text == #"[3,"1",{"a":1}]"#)
-        let error = OCPPFrame.callError(CallError(messageID: "1", errorCode: .occurenceConstraintViolation, errorDescription: "d"))
+        let error = OCPPFrame.callError(
+            CallError(messageID: "1", errorCode: .occurenceConstraintViolation, errorDescription: "d"))
         #expect(error.text == #"[4,"1","OccurenceConstraintViolation","d",{}]"#)
         for frame in [call, result, error] {
             #expect(try OCPPFrame.decode(frame.bytes) == frame)
@@ -80,14 +93,17 @@ struct FrameCodecTests {
         let response = BootNotificationResponse(
             currentTime: RFC3339.parse("2024-01-02T03:04:05.678Z")!, interval: 300, status: .accepted)
         let bytes = OCPPFrame.encodeCallResult(messageID: "m1", payload: response)
-        #expect(String(decoding: bytes, as: UTF8.self) == #"[3,"m1",{"currentTime":"2024-01-02T03:04:05.678Z","interval":300,"status":"Accepted"}]"#)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"[3,"m1",{"currentTime":"2024-01-02T03:04:05.678Z","interval":300,"status":"Accepted"}]"#)
         let request = BootNotificationRequest(chargePointVendor: "V", chargePointModel: "M")
         let call = OCPPFrame.encodeCall(messageID: "m2", request: request)
         #expect(try OCPPFrame.decode(call) == .call(Call(messageID: "m2", request: request)))
     }
 
     @Test func aValidationErrorBecomesACallErrorNamingTheFieldButNotTheValue() {
-        let error = ValidationError(.propertyConstraintViolation, "longer than 20 characters", at: FieldPath([.key("idTag")]))
+        let error = ValidationError(
+            .propertyConstraintViolation, "longer than 20 characters", at: FieldPath([.key("idTag")]))
         let callError = CallError(messageID: "7", validationError: error)
         #expect(callError.errorCode == .propertyConstraintViolation)
         #expect(callError.errorDescription == "PropertyConstraintViolation at idTag: longer than 20 characters")
@@ -106,11 +122,14 @@ struct InboundRoutingTests {
     @Test(arguments: OCPPAction.allCases)
     func eachActionIsAcceptedOnlyInItsDirection(action: OCPPAction) throws {
         for role in [OCPPRole.centralSystem, .chargePoint] {
-            let accepted = action.directions.contains(role == .centralSystem ? .chargePointToCentralSystem : .centralSystemToChargePoint)
+            let accepted = action.directions.contains(
+                role == .centralSystem ? .chargePointToCentralSystem : .centralSystemToChargePoint)
             if accepted {
                 #expect(try OCPPAction.resolveInbound(action.rawValue, receivedBy: role) == action)
             } else {
-                #expect(throws: ValidationError.self) { try OCPPAction.resolveInbound(action.rawValue, receivedBy: role) }
+                #expect(throws: ValidationError.self) {
+                    try OCPPAction.resolveInbound(action.rawValue, receivedBy: role)
+                }
                 do {
                     _ = try OCPPAction.resolveInbound(action.rawValue, receivedBy: role)
                 } catch {
@@ -125,7 +144,8 @@ struct InboundRoutingTests {
     }
 
     @Test func aCallIsResolvedAndValidatedInOneStep() throws {
-        let call = Call(messageID: "1", action: "BootNotification", payload: JSONObject([(key: "chargePointVendor", value: "V")]))
+        let call = Call(
+            messageID: "1", action: "BootNotification", payload: JSONObject([(key: "chargePointVendor", value: "V")]))
         do {
             _ = try call.decodeRequest(receivedBy: .centralSystem)
             Issue.record("chargePointModel is required")
@@ -143,7 +163,9 @@ struct InboundRoutingTests {
         ]
         for action in OCPPAction.allCases {
             #expect(action.directions.contains(.chargePointToCentralSystem) == chargePointInitiated.contains(action))
-            #expect(action.directions.contains(.centralSystemToChargePoint) == (!chargePointInitiated.contains(action) || action == .dataTransfer))
+            #expect(
+                action.directions.contains(.centralSystemToChargePoint)
+                    == (!chargePointInitiated.contains(action) || action == .dataTransfer))
         }
         #expect(OCPPAction.allCases.count == 39)
         #expect(OCPPAction.allCases.filter { $0.profile == .core }.count == 16)

@@ -31,7 +31,8 @@ public struct DatabaseURL: Sendable {
         case "verify-ca", "verify-full":
             tls = .require(.makeClientConfiguration())
         default:
-            throw ConfigurationError(setting: setting, reason: "sslmode \(sslMode) is not one of disable, prefer, require, verify-full")
+            throw ConfigurationError(
+                setting: setting, reason: "sslmode \(sslMode) is not one of disable, prefer, require, verify-full")
         }
         configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432,

@@ -110,7 +110,9 @@ public struct MigrationRunner: Sendable {
 
     /// The path already built, if any; otherwise TimescaleDB when the extension is
     /// installed and preloaded, else plain PostgreSQL.
-    private func chooseStoragePath(on connection: PostgresConnection, recordedNames: [String]) async throws
+    private func chooseStoragePath(
+        on connection: PostgresConnection, recordedNames: [String]
+    ) async throws
         -> StoragePath
     {
         let rows = try await connection.query(

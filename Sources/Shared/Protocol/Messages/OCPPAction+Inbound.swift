@@ -31,7 +31,9 @@ extension OCPPAction {
 
 extension Call {
     /// Resolves the action and validates the payload, as `role` receives this CALL.
-    public func decodeRequest(receivedBy role: OCPPRole, options: DecodingOptions = .strict)
+    public func decodeRequest(
+        receivedBy role: OCPPRole, options: DecodingOptions = .strict
+    )
         throws(ValidationError) -> any OCPPRequest
     {
         let resolved = try OCPPAction.resolveInbound(action, receivedBy: role)

@@ -9,9 +9,12 @@ public protocol OCPPResponse: JSONObjectCodable {}
 
 extension OCPPAction {
     /// Reads and validates a CALL payload of this action.
-    public func decodeRequest(_ payload: JSONValue, options: DecodingOptions = .strict)
+    public func decodeRequest(
+        _ payload: JSONValue, options: DecodingOptions = .strict
+    )
         throws(ValidationError) -> any OCPPRequest
     {
+        let options = schemaOptions(options)
         func decode<Request: OCPPRequest>(_: Request.Type) throws(ValidationError) -> any OCPPRequest {
             try Request.decode(from: payload, options: options)
         }
@@ -19,12 +22,28 @@ extension OCPPAction {
     }
 
     /// Reads and validates a CALLRESULT payload answering this action.
-    public func decodeResponse(_ payload: JSONValue, options: DecodingOptions = .strict)
+    public func decodeResponse(
+        _ payload: JSONValue, options: DecodingOptions = .strict
+    )
         throws(ValidationError) -> any OCPPResponse
     {
+        let options = schemaOptions(options)
         func decode<Request: OCPPRequest>(_: Request.Type) throws(ValidationError) -> any OCPPResponse {
             try Request.Response.decode(from: payload, options: options)
         }
         return try decode(requestType)
+    }
+}
+
+extension OCPPAction {
+    /// The security whitepaper's schemas are draft-06, the 1.6 ones draft-04.
+    public var schemaDraft: JSONSchemaDraft {
+        profile == .security ? .draft06 : .draft04
+    }
+
+    private func schemaOptions(_ options: DecodingOptions) -> DecodingOptions {
+        var options = options
+        options.schemaDraft = schemaDraft
+        return options
     }
 }

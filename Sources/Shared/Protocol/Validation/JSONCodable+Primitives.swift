@@ -9,12 +9,20 @@ extension String: JSONFieldCodable {
     public func encode(to writer: inout JSONWriter) { writer.string(self) }
 }
 
-/// JSON Schema `integer`. Following the schemas' draft-04, a number written with a
-/// fraction or exponent (`1.0`, `1e2`) is not an integer.
+/// JSON Schema `integer`. Under draft-04 (the 1.6 schemas) a number written with a
+/// fraction or exponent (`1.0`, `1e2`) is not an integer; under draft-06 (the
+/// security whitepaper's) any number with a zero fraction is.
 extension Int: JSONFieldCodable {
     public static func decode(from value: JSONValue, options: DecodingOptions) throws(ValidationError) -> Int {
-        guard case .integer(let integer) = value else { throw .wrongType(expected: "integer", found: value) }
-        return Int(integer)
+        switch value {
+        case .integer(let integer):
+            return Int(integer)
+        case .double(let double)
+        where options.schemaDraft == .draft06 && double == double.rounded() && abs(double) < 9.0e18:
+            return Int(double)
+        default:
+            throw .wrongType(expected: "integer", found: value)
+        }
     }
 
     public func encode(to writer: inout JSONWriter) { writer.integer(self) }

@@ -18,14 +18,18 @@ public struct JSONObjectReader {
 
     // MARK: Any decodable field
 
-    public mutating func required<T: JSONFieldDecodable>(_ key: String, as type: T.Type = T.self)
+    public mutating func required<T: JSONFieldDecodable>(
+        _ key: String, as type: T.Type = T.self
+    )
         throws(ValidationError) -> T
     {
         guard let value = try optional(key, as: type) else { throw .missing(key) }
         return value
     }
 
-    public mutating func optional<T: JSONFieldDecodable>(_ key: String, as type: T.Type = T.self)
+    public mutating func optional<T: JSONFieldDecodable>(
+        _ key: String, as type: T.Type = T.self
+    )
         throws(ValidationError) -> T?
     {
         guard let value = lookup(key) else { return nil }
@@ -74,14 +78,17 @@ public struct JSONObjectReader {
         guard let value: Double = try optional(key) else { return nil }
         let steps = value / step
         guard abs(steps - steps.rounded()) < 1e-6 else {
-            throw ValidationError(.propertyConstraintViolation, "must be a multiple of \(step)", at: FieldPath([.key(key)]))
+            throw ValidationError(
+                .propertyConstraintViolation, "must be a multiple of \(step)", at: FieldPath([.key(key)]))
         }
         return value
     }
 
     // MARK: Arrays with a size limit
 
-    public mutating func required<T: JSONFieldDecodable>(_ key: String, minItems: Int = 0, maxItems: Int = .max)
+    public mutating func required<T: JSONFieldDecodable>(
+        _ key: String, minItems: Int = 0, maxItems: Int = .max
+    )
         throws(ValidationError) -> [T]
     {
         guard let values: [T] = try optional(key, minItems: minItems, maxItems: maxItems) else {
@@ -90,15 +97,19 @@ public struct JSONObjectReader {
         return values
     }
 
-    public mutating func optional<T: JSONFieldDecodable>(_ key: String, minItems: Int = 0, maxItems: Int = .max)
+    public mutating func optional<T: JSONFieldDecodable>(
+        _ key: String, minItems: Int = 0, maxItems: Int = .max
+    )
         throws(ValidationError) -> [T]?
     {
         guard let values: [T] = try optional(key) else { return nil }
         guard values.count >= minItems else {
-            throw ValidationError(.occurenceConstraintViolation, "needs at least \(minItems) item(s)", at: FieldPath([.key(key)]))
+            throw ValidationError(
+                .occurenceConstraintViolation, "needs at least \(minItems) item(s)", at: FieldPath([.key(key)]))
         }
         guard values.count <= maxItems else {
-            throw ValidationError(.occurenceConstraintViolation, "allows at most \(maxItems) item(s)", at: FieldPath([.key(key)]))
+            throw ValidationError(
+                .occurenceConstraintViolation, "allows at most \(maxItems) item(s)", at: FieldPath([.key(key)]))
         }
         return values
     }
@@ -120,7 +131,8 @@ public struct JSONObjectReader {
         guard !options.lenient else { return }
         for (position, member) in object.members.enumerated()
         where position >= 64 || consumedMask & (1 << UInt64(position)) == 0 {
-            throw ValidationError(.formationViolation, "field is not defined by the schema", at: FieldPath([.key(member.key)]))
+            throw ValidationError(
+                .formationViolation, "field is not defined by the schema", at: FieldPath([.key(member.key)]))
         }
     }
 
