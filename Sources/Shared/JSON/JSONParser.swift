@@ -98,6 +98,8 @@ public struct JSONParser: ~Copyable {
         try enterContainer()
         index += 1  // {
         var members: [(key: String, value: JSONValue)] = []
+        // One allocation for a typical OCPP object instead of growing 1, 2, 4, 8.
+        members.reserveCapacity(8)
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -136,6 +138,7 @@ public struct JSONParser: ~Copyable {
         try enterContainer()
         index += 1  // [
         var elements: [JSONValue] = []
+        elements.reserveCapacity(4)
         skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             index += 1
@@ -170,16 +173,19 @@ public struct JSONParser: ~Copyable {
         index += 1  // opening quote
         let start = index
         // Fast path: no escapes, so the bytes between the quotes are the string.
+        var allBits: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let string = String(validating: slice, as: UTF8.self) else {
+                // Most OCPP strings are ASCII, which needs no UTF-8 validation.
+                guard allBits < 0x80 || UTF8Validation.isValid(slice) else {
                     throw JSONParseError(offset: start, reason: "invalid UTF-8 in string")
                 }
-                return string
+                return UTF8Validation.string(fromValidated: slice)
             }
+            allBits |= byte
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in string") }
             index += 1
@@ -195,9 +201,10 @@ public struct JSONParser: ~Copyable {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let string = String(validating: utf8, as: UTF8.self) else {
-                    throw JSONParseError(offset: start, reason: "invalid UTF-8 in string")
+                let string = utf8.withUnsafeBytes { buffer in
+                    UTF8Validation.isValid(buffer) ? UTF8Validation.string(fromValidated: buffer) : nil
                 }
+                guard let string else { throw JSONParseError(offset: start, reason: "invalid UTF-8 in string") }
                 return string
             case UInt8(ascii: "\\"):
                 index += 1
