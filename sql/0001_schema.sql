@@ -88,6 +88,8 @@ CREATE TABLE ocpp.transaction_starts (
     allocated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (station_id, connector_id, id_tag, started_at, meter_start)
 );
+-- For the gateway's ConcurrentTx check (open transactions of an id tag).
+CREATE INDEX transaction_starts_id_tag ON ocpp.transaction_starts (id_tag);
 
 CREATE TABLE ocpp.transactions (
     id                 integer PRIMARY KEY,
@@ -107,6 +109,7 @@ CREATE TABLE ocpp.transactions (
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX transactions_station_status ON ocpp.transactions (station_id, status);
+CREATE INDEX transactions_open_id_tag ON ocpp.transactions (id_tag) WHERE stopped_at IS NULL;
 
 -- Retransmission dedup: a CALL is identified by station, unique id and a digest of
 -- its payload (chargers reuse ids after a reboot, so the id alone is no key). The
@@ -166,7 +169,9 @@ CREATE TABLE ocpp.station_sessions (
     gateway_id      text NOT NULL REFERENCES ocpp.gateways (gateway_id) ON DELETE CASCADE,
     session_id      uuid NOT NULL,
     remote_address  text,
-    connected_at    timestamptz NOT NULL DEFAULT now()
+    connected_at    timestamptz NOT NULL DEFAULT now(),
+    -- Station clock minus gateway clock, from the timestamps the station sends.
+    clock_offset_ms bigint
 );
 CREATE INDEX station_sessions_gateway ON ocpp.station_sessions (gateway_id);
 

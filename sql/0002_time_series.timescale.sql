@@ -20,6 +20,9 @@ CREATE TABLE ocpp.inbox (
     payload_digest  bytea,
     payload         jsonb,
     response        jsonb,
+    -- The station's own timestamp of the message, where it has one; received_at is
+    -- the gateway's clock. Chargers with drifting clocks or 1970 dates are common.
+    station_time    timestamptz,
     processed_at    timestamptz,
     PRIMARY KEY (id, received_at)
 );

@@ -76,8 +76,9 @@ extension PostgresClient {
         async throws -> Value
     {
         let rows = try await self.query(query, logger: TestDatabase.logger)
-        for try await value in rows.decode(Value.self) { return value }
-        throw NoRowsError()
+        // Drained to the end: a row sequence left unfinished keeps its pool lease.
+        guard let row = try await rows.collect().first else { throw NoRowsError() }
+        return try row.decode(Value.self)
     }
 }
 

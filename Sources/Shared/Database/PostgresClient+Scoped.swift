@@ -1,20 +1,46 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 extension PostgresClient {
-    /// Runs `body` with a client whose pool is running, and shuts the pool down after:
-    /// for one-shot commands (migrate, seed) and tests. Long-running processes put
-    /// the client in their ServiceGroup instead.
+    /// Runs `body` with a client whose pool is running, then shuts the pool down: for
+    /// one-shot commands (migrate, seed) and tests. Long-running processes put the
+    /// client in their ServiceGroup instead.
+    ///
+    /// The pool's shutdown is awaited for at most `shutdownGrace`: the work is done
+    /// by then, and a connection that is slow to close must not hold the caller.
     @discardableResult
     public static func withClient<Result: Sendable>(
         configuration: PostgresClient.Configuration, logger: Logger,
+        shutdownGrace: Duration = .seconds(2),
         _ body: @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
+        let pool = Task { await client.run() }
+        defer {
+            pool.cancel()
         }
+        let result = try await body(client)
+        pool.cancel()
+        // Whichever comes first: the pool has shut down, or the grace period is over.
+        let finished = Mutex(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeOnce: @Sendable () -> Void = {
+                if finished.withLock({ done in
+                    defer { done = true }; return !done
+                }) {
+                    continuation.resume()
+                }
+            }
+            Task {
+                await pool.value
+                resumeOnce()
+            }
+            Task {
+                try? await Task.sleep(for: shutdownGrace)
+                resumeOnce()
+            }
+        }
+        return result
     }
 }
