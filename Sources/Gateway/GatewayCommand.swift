@@ -1,16 +1,47 @@
 import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Shared
 
-/// The WebSocket gateway stations connect to. Its server arrives with the gateway
-/// issue; until then the command only describes itself and refuses to start.
+/// `ocpp-gateway`: the WebSocket endpoint stations connect to.
 @main
-struct GatewayCommand: ParsableCommand {
+struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocpp-gateway",
-        abstract: "The OCPP central system's WebSocket gateway (not yet available in this version)."
+        abstract: "The OCPP 1.6J central system's WebSocket gateway.",
+        discussion: """
+            Every setting can be given as a flag or as the environment variable named in its help; \
+            the flag wins. Stations connect to ws://HOST:PORT/ocpp/{identity} (or /v1/ocpp/{identity}).
+            """
     )
 
-    func run() throws {
-        print("ocpp-gateway: the WebSocket server is not part of this version yet")
-        throw ExitCode(1)
+    @OptionGroup var options: GatewayOptions
+
+    func run() async throws {
+        let settings: GatewaySettings
+        let logLevel: Logger.Level
+        do {
+            (settings, logLevel) = try options.resolve()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        var logger = Logger(label: "ocpp-gateway")
+        logger[metadataKey: "gateway"] = "\(settings.gatewayID)"
+        logger.info(
+            "listening on \(settings.host):\(settings.port), auth \(settings.auth.rawValue), registration \(settings.registrationPolicy.rawValue)"
+        )
+        let application = GatewayApplication(settings: settings, logger: logger, prometheus: prometheus)
+        try await application.makeServiceGroup().run()
     }
 }

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+
+/// The gateway's flags; each names the environment variable it overrides.
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL. [env: DATABASE_URL]") var databaseURL: String?
+    @Option(help: "Address to listen on. [env: OCPP_HOST, default: 0.0.0.0]") var host: String?
+    @Option(help: "Port to listen on. [env: OCPP_PORT, default: 3000]") var port: String?
+    @Option(
+        help:
+            "This instance's name, [a-z0-9_-], at most 40 characters. [env: OCPP_GATEWAY_ID, default: host name and process id]"
+    )
+    var gatewayID: String?
+    @Option(help: "Station authentication: none or basic (security profile 1). [env: OCPP_AUTH, default: none]")
+    var auth: String?
+    @Option(
+        help: "Unknown stations: open (Accepted), pending or known (refused). [env: OCPP_REGISTRATION, default: open]")
+    var registration: String?
+    @Option(help: "Id tags: open (all Accepted) or strict (ocpp.id_tags). [env: OCPP_AUTHORIZATION, default: open]")
+    var authorization: String?
+    @Option(help: "Accept and ignore unknown payload fields: true or false. [env: OCPP_LENIENT, default: false]")
+    var lenient: String?
+    @Option(
+        help: "Heartbeat interval given to accepted stations, seconds. [env: OCPP_HEARTBEAT_INTERVAL, default: 300]")
+    var heartbeatInterval: String?
+    @Option(
+        help: "Retry interval given to Pending/Rejected stations, seconds. [env: OCPP_BOOT_RETRY_INTERVAL, default: 60]"
+    )
+    var bootRetryInterval: String?
+    @Option(help: "How long id tag lookups are cached, seconds. [env: OCPP_ID_TAG_CACHE_TTL, default: 30]")
+    var idTagCacheTTL: String?
+    @Option(help: "Most work rows per batch statement. [env: OCPP_BATCH_MAX_SIZE, default: 500]")
+    var batchMaxSize: String?
+    @Option(help: "Longest wait to fill a batch, milliseconds. [env: OCPP_BATCH_MAX_DELAY_MS, default: 5]")
+    var batchMaxDelayMs: String?
+    @Option(
+        help:
+            "How long a CALL waits for the database before InternalError, seconds. [env: OCPP_INGEST_TIMEOUT, default: 20]"
+    )
+    var ingestTimeout: String?
+    @Option(help: "Largest WebSocket message, bytes. [env: OCPP_MAX_FRAME_SIZE, default: 65536]")
+    var maxFrameSize: String?
+    @Option(help: "WebSocket ping interval, seconds. [env: OCPP_PING_INTERVAL, default: 30]")
+    var pingInterval: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
+    var logLevel: String?
+
+    func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError)
+        -> (GatewaySettings, Logger.Level)
+    {
+        let settings = SettingsResolver(environment: environment)
+        let databaseURL = try settings.requiredString("DATABASE_URL", flag: databaseURL, flagName: "database-url")
+        let gatewayID = settings.string("OCPP_GATEWAY_ID", flag: gatewayID, default: Self.defaultGatewayID())
+        guard gatewayID.count <= 40,
+            gatewayID.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }),
+            !gatewayID.isEmpty
+        else {
+            throw ConfigurationError(
+                setting: "OCPP_GATEWAY_ID", reason: "must be 1 to 40 characters from a-z, 0-9, - and _")
+        }
+        var result = GatewaySettings(gatewayID: gatewayID, database: try DatabaseURL(databaseURL).configuration)
+        result.host = settings.string("OCPP_HOST", flag: host, default: result.host)
+        result.port = try settings.integer("OCPP_PORT", flag: port, default: result.port, range: 0...65535)
+        result.auth = try settings.choice("OCPP_AUTH", flag: auth, default: result.auth)
+        result.registrationPolicy = try settings.choice(
+            "OCPP_REGISTRATION", flag: registration, default: result.registrationPolicy)
+        result.authorizationPolicy = try settings.choice(
+            "OCPP_AUTHORIZATION", flag: authorization, default: result.authorizationPolicy)
+        result.lenientValidation = try settings.boolean(
+            "OCPP_LENIENT", flag: lenient, default: result.lenientValidation)
+        result.heartbeatInterval = try settings.integer(
+            "OCPP_HEARTBEAT_INTERVAL", flag: heartbeatInterval, default: result.heartbeatInterval, range: 1...86_400)
+        result.bootRetryInterval = try settings.integer(
+            "OCPP_BOOT_RETRY_INTERVAL", flag: bootRetryInterval, default: result.bootRetryInterval, range: 1...86_400)
+        result.idTagCacheTTL = try settings.duration(
+            "OCPP_ID_TAG_CACHE_TTL", flag: idTagCacheTTL, default: result.idTagCacheTTL, unit: .seconds(1),
+            range: 0...3600)
+        result.batchMaxSize = try settings.integer(
+            "OCPP_BATCH_MAX_SIZE", flag: batchMaxSize, default: result.batchMaxSize, range: 1...10_000)
+        result.batchMaxDelay = try settings.duration(
+            "OCPP_BATCH_MAX_DELAY_MS", flag: batchMaxDelayMs, default: result.batchMaxDelay, unit: .milliseconds(1),
+            range: 0...1000)
+        result.ingestTimeout = try settings.duration(
+            "OCPP_INGEST_TIMEOUT", flag: ingestTimeout, default: result.ingestTimeout, unit: .seconds(1), range: 1...300
+        )
+        result.maxFrameSize = try settings.integer(
+            "OCPP_MAX_FRAME_SIZE", flag: maxFrameSize, default: result.maxFrameSize, range: 1024...16_777_216)
+        result.pingInterval = try settings.duration(
+            "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
+        let level = settings.string("LOG_LEVEL", flag: logLevel, default: "info")
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError(
+                setting: "LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return (result, logLevel)
+    }
+
+    /// `<host name>-<process id>`, lower-cased and reduced to the allowed characters.
+    static func defaultGatewayID() -> String {
+        let host = ProcessInfo.processInfo.hostName.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        return String(String(host).prefix(30)) + "-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

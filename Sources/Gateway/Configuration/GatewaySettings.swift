@@ -1,0 +1,69 @@
+import PostgresNIO
+
+/// Everything the gateway can be configured with. Defaults suit development; the
+/// command line and environment (see ``GatewayCommand``) override them.
+struct GatewaySettings: Sendable {
+    /// How stations authenticate (OCPP 1.6 security profiles).
+    enum AuthMode: String, Sendable, CaseIterable {
+        /// Anyone may connect (development).
+        case none
+        /// Security profile 1: HTTP Basic, username = identity, password checked
+        /// against the station's stored hash.
+        case basic
+    }
+
+    /// What happens to a station identity the database does not know.
+    enum RegistrationPolicy: String, Sendable, CaseIterable {
+        /// Registered and Accepted.
+        case open
+        /// Registered as Pending until an operator accepts it.
+        case pending
+        /// Refused (HTTP 404 before the upgrade, as OCPP-J 1.6 section 3 suggests).
+        case known
+    }
+
+    /// How id tags are authorized.
+    enum AuthorizationPolicy: String, Sendable, CaseIterable {
+        /// Every id tag is Accepted (development).
+        case open
+        /// Id tags are looked up in `ocpp.id_tags`; unknown ones are Invalid.
+        case strict
+    }
+
+    var host = "0.0.0.0"
+    var port = 3000
+    /// This instance's name in `ocpp.gateways`, `ocpp.station_sessions` and its
+    /// NOTIFY channel.
+    var gatewayID: String
+    var database: PostgresClient.Configuration
+
+    var auth = AuthMode.none
+    var registrationPolicy = RegistrationPolicy.open
+    var authorizationPolicy = AuthorizationPolicy.open
+    /// Accept and ignore payload members the schemas do not define.
+    var lenientValidation = false
+
+    /// Seconds; BootNotification.conf's interval when Accepted.
+    var heartbeatInterval = 300
+    /// Seconds; BootNotification.conf's interval when Pending or Rejected.
+    var bootRetryInterval = 60
+    /// How long an id tag lookup is reused.
+    var idTagCacheTTL = Duration.seconds(30)
+
+    /// The most work rows in one batch statement.
+    var batchMaxSize = 500
+    /// How long the first row of a batch waits for company.
+    var batchMaxDelay = Duration.milliseconds(5)
+    /// How long a CALL may wait for its row to be committed (the database may be
+    /// down) before it is answered with InternalError so that the station retries.
+    var ingestTimeout = Duration.seconds(20)
+
+    /// Largest accepted WebSocket message in bytes; larger ones close with 1009.
+    var maxFrameSize = 65_536
+    /// WebSocket ping interval; a connection that does not answer is closed.
+    var pingInterval = Duration.seconds(30)
+    /// How often this instance records its heartbeat in `ocpp.gateways`.
+    var presenceInterval = Duration.seconds(10)
+    /// How long shutdown may take.
+    var shutdownTimeout = Duration.seconds(10)
+}

@@ -1,0 +1,104 @@
+import CoreMetrics
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import Shared
+import UnixSignals
+
+/// The gateway process: the database pool, the ingest writer, this instance's
+/// presence and the HTTP/WebSocket server, as services of one group.
+///
+/// Graceful shutdown runs in reverse order of the list: the server stops accepting
+/// and closes sockets (each after its CALL in flight is answered), then presence
+/// removes this gateway's sessions, the ingest writer flushes, and the pool closes.
+struct GatewayApplication {
+    let settings: GatewaySettings
+    let logger: Logger
+    let prometheus: PrometheusCollectorRegistry
+
+    /// Called with the bound port once the server listens (tests bind port 0).
+    var onServerRunning: @Sendable (Int) async -> Void = { _ in }
+
+    func makeServiceGroup() -> ServiceGroup {
+        let client = PostgresClient(configuration: settings.database, backgroundLogger: logger)
+        let metrics = GatewayMetrics()
+        let registry = ConnectionRegistry()
+        let ingest = IngestWriter(client: client, settings: settings, logger: logger)
+        let stations = PostgresStationStore(client: client, logger: logger)
+        let dependencies = ConnectionDependencies(
+            gatewayID: settings.gatewayID, calls: CallHandler(settings: settings, client: client, logger: logger),
+            ingest: ingest, stations: stations, metrics: metrics,
+            decodingOptions: DecodingOptions(lenient: settings.lenientValidation))
+        let runner = StationSessionRunner(
+            dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize)
+        let policy = HandshakePolicy(
+            auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
+            verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
+        let presence = GatewayPresence(
+            client: client, gatewayID: settings.gatewayID, heartbeatInterval: settings.presenceInterval,
+            registry: registry, metrics: metrics, logger: logger)
+
+        let router = Router()
+        HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
+        let onServerRunning = self.onServerRunning
+        let server = Application(
+            router: router,
+            server: .ocppWebSocket(
+                configuration: .init(
+                    maxFrameSize: settings.maxFrameSize, autoPing: .enabled(timePeriod: settings.pingInterval))
+            ) { request, channel, logger in
+                await Self.decide(
+                    request: request, channel: channel, logger: logger, policy: policy, runner: runner,
+                    metrics: metrics)
+            },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: client),
+                .init(service: ingest),
+                .init(service: presence),
+                .init(service: server),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // Past the deadline the group is cancelled, and then the process must end.
+        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout
+        configuration.maximumCancellationDuration = .seconds(2)
+        return ServiceGroup(configuration: configuration)
+    }
+
+    /// Turns the handshake policy's decision into the server channel's.
+    private static func decide(
+        request: HTTPRequest, channel: any Channel, logger: Logger, policy: HandshakePolicy,
+        runner: StationSessionRunner, metrics: GatewayMetrics
+    ) async -> OCPPUpgradeDecision {
+        let remoteAddress = channel.remoteAddress?.ipAddress
+        switch await policy.decide(path: request.path ?? "", headers: request.headerFields, logger: logger) {
+        case .refuse(let status, let reason):
+            metrics.handshakesRefused(String(status.code)).increment()
+            // Never log credentials: only the reason and the path.
+            logger.notice("upgrade refused with \(status.code): \(reason)", metadata: ["path": "\(request.path ?? "")"])
+            var headers: HTTPFields = [:]
+            if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="OCPP", charset="UTF-8""# }
+            return .refuse(status: status, headers: headers)
+        case .accept(let station, let registration, let subprotocol):
+            var headers: HTTPFields = [:]
+            if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
+            return .upgrade(headers: headers) { inbound, outbound, context in
+                await runner.run(
+                    station: station, registration: registration, subprotocol: subprotocol,
+                    remoteAddress: remoteAddress, inbound: inbound, outbound: outbound, shutdown: context.shutdown,
+                    logger: context.logger)
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+extension CallHandler: CallPreparing {}

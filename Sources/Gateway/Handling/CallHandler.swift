@@ -1,0 +1,222 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// Turns a validated station CALL into the answer to send, before its work row is
+/// written (the ingest writer sends the answer once the row is committed).
+///
+/// Every charge-point-initiated action of OCPP 1.6 and of the security whitepaper is
+/// answered here. The handler decides only what the answer says; storing what the
+/// station reported (boot details, statuses, meter values, transactions, data
+/// transfers, security events, CSRs) is the work row's job, applied downstream by the
+/// worker. The only reads are the registration status at boot and, under the strict
+/// policy, id tags.
+///
+/// - Authorize: `idTagInfo` from the ``IdTagAuthorizing``.
+/// - BootNotification: the station's stored registration status, read afresh at
+///   each boot (an operator may have accepted a Pending station); `interval` is the
+///   heartbeat interval when Accepted, else the boot retry interval; `currentTime`
+///   the receive time.
+/// - DataTransfer: `Accepted`. The central system has no vendor extensions of its
+///   own; the message is kept in the inbox journal, where operators' tools read it.
+///   Answering `UnknownVendorId` would make some chargers retry or raise alarms, and
+///   `Accepted` is what the message's delivery deserves.
+/// - Heartbeat: `currentTime` = the receive time.
+/// - StartTransaction: `idTagInfo` from the authorizer and `transactionId` 0, a
+///   placeholder the batch statement replaces with the id it allocates for
+///   ``PreparedCall/transactionStart`` (the content key, invariant 3).
+/// - StopTransaction: `idTagInfo` only when the request carries an `idTag`. A stop
+///   for a transaction this system does not know still gets this normal answer: an
+///   error would make the charger resend it forever.
+/// - SignCertificate: `Accepted`: the CSR is kept in the inbox journal for operators,
+///   who answer with CertificateSigned through the outbound queue.
+/// - MeterValues, StatusNotification, DiagnosticsStatusNotification,
+///   FirmwareStatusNotification, LogStatusNotification, SecurityEventNotification,
+///   SignedFirmwareStatusNotification: the empty acknowledgement.
+///
+/// ``PreparedCall/stationTime`` is the message's own timestamp where it has one:
+/// StatusNotification's (optional), Start/StopTransaction's, the newest of
+/// MeterValues' meter values, SecurityEventNotification's.
+struct CallHandler: Sendable {
+    /// Seconds; BootNotification.conf's interval when Accepted.
+    var heartbeatInterval: Int
+    /// Seconds; BootNotification.conf's interval when Pending or Rejected.
+    var bootRetryInterval: Int
+    let authorizer: any IdTagAuthorizing
+    let registrations: any RegistrationLookup
+
+    init(
+        heartbeatInterval: Int, bootRetryInterval: Int, authorizer: any IdTagAuthorizing,
+        registrations: any RegistrationLookup
+    ) {
+        self.heartbeatInterval = heartbeatInterval
+        self.bootRetryInterval = bootRetryInterval
+        self.authorizer = authorizer
+        self.registrations = registrations
+    }
+
+    init(settings: GatewaySettings, authorizer: any IdTagAuthorizing, registrations: any RegistrationLookup) {
+        self.init(
+            heartbeatInterval: settings.heartbeatInterval, bootRetryInterval: settings.bootRetryInterval,
+            authorizer: authorizer, registrations: registrations)
+    }
+
+    /// The production handler: the settings' intervals, an ``IdTagAuthorizer`` with
+    /// the settings' policy and cache TTL, and registrations from `ocpp.stations`.
+    init(settings: GatewaySettings, client: PostgresClient, logger: Logger) {
+        self.init(
+            settings: settings, authorizer: IdTagAuthorizer(settings: settings, client: client, logger: logger),
+            registrations: PostgresRegistrationLookup(client: client, logger: logger))
+    }
+
+    /// The answer to `request`, received from `station` at `receivedAt`.
+    ///
+    /// Throws ``CallHandlerError/notChargePointInitiated(_:)`` for an action a
+    /// station never sends (the caller refuses those with NotSupported before), and
+    /// whatever a database read throws (the caller answers InternalError, and the
+    /// station retries).
+    func prepare(
+        _ request: any OCPPRequest, station: StationContext, receivedAt: Date
+    ) async throws
+        -> PreparedCall
+    {
+        let action = type(of: request).action
+        switch action {
+        case .authorize:
+            return try await authorize(cast(request), station: station)
+        case .bootNotification:
+            return try await bootNotification(station: station, receivedAt: receivedAt)
+        case .dataTransfer:
+            return PreparedCall(response: Self.payload(DataTransferResponse(status: .accepted)))
+        case .heartbeat:
+            return PreparedCall(response: Self.payload(HeartbeatResponse(currentTime: receivedAt)))
+        case .meterValues:
+            return meterValues(try cast(request))
+        case .startTransaction:
+            return try await startTransaction(cast(request), station: station)
+        case .statusNotification:
+            return statusNotification(try cast(request))
+        case .stopTransaction:
+            return try await stopTransaction(cast(request), station: station)
+        case .diagnosticsStatusNotification:
+            return PreparedCall(response: Self.payload(DiagnosticsStatusNotificationResponse()))
+        case .firmwareStatusNotification:
+            return PreparedCall(response: Self.payload(FirmwareStatusNotificationResponse()))
+        case .logStatusNotification:
+            return PreparedCall(response: Self.payload(LogStatusNotificationResponse()))
+        case .securityEventNotification:
+            return securityEventNotification(try cast(request))
+        case .signCertificate:
+            return PreparedCall(response: Self.payload(SignCertificateResponse(status: .accepted)))
+        case .signedFirmwareStatusNotification:
+            return PreparedCall(response: Self.payload(SignedFirmwareStatusNotificationResponse()))
+        case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
+            .remoteStopTransaction, .reset, .unlockConnector, .getDiagnostics, .updateFirmware,
+            .getLocalListVersion, .sendLocalList, .cancelReservation, .reserveNow, .clearChargingProfile,
+            .getCompositeSchedule, .setChargingProfile, .triggerMessage, .certificateSigned, .deleteCertificate,
+            .extendedTriggerMessage, .getInstalledCertificateIds, .getLog, .installCertificate,
+            .signedUpdateFirmware:
+            throw CallHandlerError.notChargePointInitiated(action)
+        }
+    }
+
+    // MARK: Core
+
+    private func authorize(_ request: AuthorizeRequest, station: StationContext) async throws -> PreparedCall {
+        let idTagInfo = try await authorizer.authorize(request.idTag, station: station, purpose: .authorize)
+        return PreparedCall(response: Self.payload(AuthorizeResponse(idTagInfo: idTagInfo)))
+    }
+
+    private func bootNotification(station: StationContext, receivedAt: Date) async throws -> PreparedCall {
+        let status = try await registrations.registrationStatus(of: station.stationID)
+        let interval = status == .accepted ? heartbeatInterval : bootRetryInterval
+        let response = BootNotificationResponse(currentTime: receivedAt, interval: interval, status: status)
+        return PreparedCall(response: Self.payload(response), registrationStatus: status)
+    }
+
+    private func statusNotification(_ request: StatusNotificationRequest) -> PreparedCall {
+        PreparedCall(response: Self.payload(StatusNotificationResponse()), stationTime: request.timestamp)
+    }
+
+    private func meterValues(_ request: MeterValuesRequest) -> PreparedCall {
+        // Meter values need not come in time order; the newest is the message's time.
+        PreparedCall(
+            response: Self.payload(MeterValuesResponse()), stationTime: request.meterValue.map(\.timestamp).max())
+    }
+
+    private func startTransaction(
+        _ request: StartTransactionRequest, station: StationContext
+    ) async throws
+        -> PreparedCall
+    {
+        let idTagInfo = try await authorizer.authorize(
+            request.idTag, station: station, purpose: .startTransaction(connectorID: request.connectorId))
+        let key = TransactionStartKey(
+            connectorID: request.connectorId, idTag: request.idTag, startedAt: request.timestamp,
+            meterStart: request.meterStart)
+        let response = StartTransactionResponse(
+            idTagInfo: idTagInfo, transactionId: Self.transactionIdPlaceholder)
+        return PreparedCall(response: Self.payload(response), stationTime: request.timestamp, transactionStart: key)
+    }
+
+    private func stopTransaction(
+        _ request: StopTransactionRequest, station: StationContext
+    ) async throws
+        -> PreparedCall
+    {
+        var response = StopTransactionResponse()
+        if let idTag = request.idTag {
+            response.idTagInfo = try await authorizer.authorize(idTag, station: station, purpose: .stopTransaction)
+        }
+        return PreparedCall(response: Self.payload(response), stationTime: request.timestamp)
+    }
+
+    // MARK: Security whitepaper
+
+    private func securityEventNotification(_ request: SecurityEventNotificationRequest) -> PreparedCall {
+        PreparedCall(response: Self.payload(SecurityEventNotificationResponse()), stationTime: request.timestamp)
+    }
+
+    // MARK: Helpers
+
+    /// StartTransaction.conf's `transactionId` until the batch statement sets the
+    /// allocated one (it replaces the member; the payload never goes out with 0).
+    static let transactionIdPlaceholder = 0
+
+    /// A typed response as the JSON object of a CALLRESULT payload.
+    static func payload(_ response: some OCPPResponse) -> JSONObject {
+        guard case .object(let object) = response.jsonValue else {
+            // `JSONObjectCodable.encode(to:)` always writes an object.
+            assertionFailure("\(type(of: response)) did not encode as a JSON object")
+            return JSONObject()
+        }
+        return object
+    }
+
+    private func cast<Request: OCPPRequest>(_ request: any OCPPRequest) throws -> Request {
+        guard let typed = request as? Request else {
+            throw CallHandlerError.unexpectedRequestType(
+                type(of: request).action, String(describing: type(of: request)))
+        }
+        return typed
+    }
+}
+
+/// A request the handler cannot answer: a mistake of the caller, never of the
+/// station.
+enum CallHandlerError: Error, Equatable, CustomStringConvertible {
+    /// A central-system-initiated action (the caller answers those NotSupported).
+    case notChargePointInitiated(OCPPAction)
+    /// A request value whose type is not the action's request type.
+    case unexpectedRequestType(OCPPAction, String)
+
+    var description: String {
+        switch self {
+        case .notChargePointInitiated(let action):
+            "\(action.rawValue) is sent by the central system, not answered by it"
+        case .unexpectedRequestType(let action, let type):
+            "\(type) is not the request type of \(action.rawValue)"
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Logging
+import PostgresNIO
+import Shared
+
+/// Where BootNotification finds a station's registration status.
+///
+/// The status is read at every boot, never cached: an operator may have accepted a
+/// Pending station (or rejected an Accepted one) since its last boot, and a boot is
+/// rare enough that one indexed read costs nothing.
+protocol RegistrationLookup: Sendable {
+    /// The stored registration status of `ocpp.stations.id` = `stationID`.
+    func registrationStatus(of stationID: Int64) async throws -> RegistrationStatus
+}
+
+/// ``RegistrationLookup`` on `ocpp.stations.registration_status`.
+struct PostgresRegistrationLookup: RegistrationLookup {
+    var client: PostgresClient
+    var logger: Logger
+
+    init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// A station whose row is gone (an operator deleted it while it was connected)
+    /// is `Rejected`: it is not registered, and it retries after `bootRetryInterval`.
+    func registrationStatus(of stationID: Int64) async throws -> RegistrationStatus {
+        let rows = try await client.query(
+            "SELECT registration_status FROM ocpp.stations WHERE id = \(stationID)",
+            logger: logger)
+        // Drained to the end: a row sequence left unfinished keeps its pool lease.
+        guard let row = try await rows.collect().first else { return .rejected }
+        let stored = try row.decode(String.self)
+        // The column's CHECK constraint allows only the three statuses.
+        return RegistrationStatus(rawValue: stored) ?? .rejected
+    }
+}

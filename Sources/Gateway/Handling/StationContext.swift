@@ -1,0 +1,24 @@
+import Foundation
+import Shared
+
+/// What the gateway knows about the station on a connection.
+struct StationContext: Sendable, Hashable {
+    /// `ocpp.stations.id`.
+    var stationID: Int64
+    /// The charge point identity from the URL.
+    var identity: String
+}
+
+/// A validated CALL made ready for the ingest writer: the answer to give and what
+/// the work row needs besides the payload.
+struct PreparedCall: Sendable {
+    /// The CALLRESULT payload (StartTransaction's without `transactionId`, which
+    /// the batch statement adds).
+    var response: JSONObject
+    /// The station's own timestamp in the message, if it has one.
+    var stationTime: Date?
+    var transactionStart: TransactionStartKey?
+    /// For BootNotification: the registration status given, which the connection
+    /// adopts.
+    var registrationStatus: RegistrationStatus?
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import Shared
+
+/// Decides, before the upgrade, whether a station may connect: the identity in the
+/// URL, the subprotocol, HTTP Basic credentials (security profile 1) and the
+/// registration policy for identities the database does not know.
+struct HandshakePolicy: Sendable {
+    static let subprotocol = "ocpp1.6"
+
+    let auth: GatewaySettings.AuthMode
+    let registration: GatewaySettings.RegistrationPolicy
+    let stations: any StationStore
+    let verifyPassword: @Sendable (_ password: String, _ storedHash: String) -> Bool
+
+    func decide(path: String, headers: HTTPFields, logger: Logger) async -> HandshakeDecision {
+        let identity: String
+        do {
+            identity = try StationIdentity.parse(path: path)
+        } catch .notAnOCPPPath {
+            return .refuse(.notFound, reason: "not an OCPP endpoint")
+        } catch {
+            return .refuse(.badRequest, reason: "invalid charge point identity")
+        }
+        var logger = logger
+        logger[metadataKey: "station"] = "\(identity)"
+
+        let record: StationRecord
+        do {
+            if let known = try await stations.find(identity: identity) {
+                record = known
+            } else {
+                switch (registration, auth) {
+                case (.known, _):
+                    return .refuse(.notFound, reason: "unknown charge point")
+                case (_, .basic):
+                    // An unknown station has no password to check against.
+                    return .refuse(.unauthorized, reason: "unknown charge point")
+                case (.open, .none):
+                    record = try await stations.register(identity: identity, status: .accepted)
+                case (.pending, .none):
+                    record = try await stations.register(identity: identity, status: .pending)
+                }
+                logger.info("registered new charge point as \(record.registrationStatus.rawValue)")
+            }
+        } catch {
+            logger.warning("station lookup failed: \(String(reflecting: error))")
+            return .refuse(.serviceUnavailable, reason: "database unavailable")
+        }
+
+        if auth == .basic {
+            guard let header = headers[.authorization], let credentials = BasicCredentials(authorizationHeader: header)
+            else { return .refuse(.unauthorized, reason: "missing Basic credentials") }
+            guard credentials.username == identity else {
+                return .refuse(.unauthorized, reason: "Basic username does not equal the identity")
+            }
+            guard let hash = record.passwordHash, verifyPassword(credentials.password, hash) else {
+                return .refuse(.unauthorized, reason: "wrong password")
+            }
+        }
+
+        let offered = (headers[.secWebSocketProtocol] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let selected = offered.contains(Self.subprotocol) ? Self.subprotocol : nil
+        return .accept(
+            StationContext(stationID: record.id, identity: identity), record.registrationStatus, subprotocol: selected)
+    }
+}

@@ -1,0 +1,422 @@
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Why a work item was not made durable. The caller answers a CALL with CALLERROR
+/// InternalError, so that the station retries later.
+enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The row was not committed within `ingestTimeout` (the database is down or
+    /// slow), or the writer stopped before it could be written.
+    case unavailable
+    /// The writer is shutting down and takes no new items.
+    case shuttingDown
+    /// The database refused this item's data (it was written alone to find out);
+    /// retrying it would fail again.
+    case rejected(String)
+    /// The item lacks what its kind needs (a programming error of the caller).
+    case invalidItem(String)
+
+    var description: String {
+        switch self {
+        case .unavailable: "the database did not commit the message in time"
+        case .shuttingDown: "the gateway is shutting down"
+        case .rejected(let reason): "the database refused the message: \(reason)"
+        case .invalidItem(let reason): "invalid work item: \(reason)"
+        }
+    }
+}
+
+/// Counts for tests and diagnostics.
+struct IngestStatistics: Sendable, Equatable {
+    /// Batch statements sent (each attempt, failed ones included).
+    var statements = 0
+    /// Batch statements that committed.
+    var committedBatches = 0
+    /// Batch statements that failed.
+    var failedAttempts = 0
+    /// Items answered from a committed batch (new rows and duplicates).
+    var committedItems = 0
+}
+
+/// The gateway's group-commit writer of `ocpp.inbox` (invariants 1 to 4).
+///
+/// Connections call ``submit(_:)`` and are suspended until their row is committed;
+/// rows from all connections are written together by ``IngestBatchStatement``, one
+/// statement per batch, flushed when the batch is full (`batchMaxSize`) or
+/// `batchMaxDelay` after its first row. The decisions live in ``IngestBatcher``;
+/// this type does the waiting, the SQL and the answering.
+///
+/// Why an actor and not a class with a lock: callers must suspend until their batch
+/// commits, so every submission parks a continuation, and the flush loop must sleep
+/// until a deadline or until it is woken. An actor gives both without blocking a
+/// thread, and its reentrancy is exactly the batching we want: while the loop awaits
+/// the database, `submit` keeps running on the actor and fills the next batch. A
+/// submission costs one actor hop, small next to the round trip it shares.
+///
+/// Why one statement in flight at a time: the batch size adapts by itself (while a
+/// statement runs, the next batch accumulates; the slower the database, the larger
+/// the batches), each gateway holds only one pool connection for ingest, and rows
+/// are committed in arrival order, so a station's messages never overtake each
+/// other. Throughput comes from batch size, not from parallel statements.
+///
+/// Failures: a database error (server down, connection lost, deadlock) puts the
+/// batch back and retries it after a back-off of 50 ms doubling to 2 s. No item is
+/// answered unless its row is committed; an item that waits `ingestTimeout` fails
+/// with ``IngestError/unavailable``. Retrying after an unknown commit outcome is
+/// safe: the receipts make the second write of a CALL a duplicate with the same
+/// answer. A data error (SQLSTATE classes 22, 23 and 54, e.g. a station deleted
+/// meanwhile) splits the batch until the offending item is alone, which fails with
+/// ``IngestError/rejected(_:)``; the others are written.
+actor IngestWriter: Service {
+    typealias Instant = ContinuousClock.Instant
+
+    let gatewayID: String
+    private let client: PostgresClient
+    private let logger: Logger
+    private let clock = ContinuousClock()
+
+    private var batcher: IngestBatcher<WorkItem>
+    private var waiters: [IngestBatcher<WorkItem>.ID: CheckedContinuation<IngestOutcome, any Error>] = [:]
+    /// The flush loop, while it waits for a deadline or for work.
+    private var loopWaiter: CheckedContinuation<Void, Never>?
+    private var wakeTimer: Task<Void, Never>?
+    /// The write of the batch in flight, cancelled when all its items have expired.
+    private var inFlightWrite: Task<WriteResult, Never>?
+    /// A reachability probe in progress, cancelled by shutdown.
+    private var probeTask: Task<(any Error)?, Never>?
+    private var isAccepting = true
+    /// Whether the last batch (or probe) reached the database; read by `/readyz`.
+    private let reachable = Atomic<Bool>(false)
+
+    /// Counts of statements and batches, for tests.
+    private(set) var statistics = IngestStatistics()
+
+    /// Items waiting for their row to be committed (queued or in flight).
+    var pendingCount: Int { batcher.pendingCount }
+
+    private let batchSizes = Recorder(label: "ocpp_gateway_ingest_batch_size")
+    private let commitLatency = Metrics.Timer(label: "ocpp_gateway_ingest_commit_seconds")
+    private let failedBatches = Counter(label: "ocpp_gateway_ingest_failed_batches_total")
+
+    /// - Parameters:
+    ///   - client: the pool; its `run()` must be running (list it before the writer
+    ///     in the ServiceGroup, so it shuts down after the writer has flushed).
+    ///   - gatewayID: this instance's name, stored in each row and sent as the
+    ///     `ocpp_inbox` notification's payload.
+    init(
+        client: PostgresClient,
+        gatewayID: String,
+        batchMaxSize: Int = 500,
+        batchMaxDelay: Duration = .milliseconds(5),
+        ingestTimeout: Duration = .seconds(20),
+        logger: Logger
+    ) {
+        self.client = client
+        self.gatewayID = gatewayID
+        self.logger = logger
+        self.batcher = IngestBatcher(maxSize: batchMaxSize, maxDelay: batchMaxDelay, timeout: ingestTimeout)
+    }
+
+    init(client: PostgresClient, settings: GatewaySettings, logger: Logger) {
+        self.init(
+            client: client, gatewayID: settings.gatewayID, batchMaxSize: settings.batchMaxSize,
+            batchMaxDelay: settings.batchMaxDelay, ingestTimeout: settings.ingestTimeout, logger: logger)
+    }
+
+    /// False until a batch (or the start-up probe) reaches the database, and after
+    /// a failed one until one succeeds. While failing and idle the writer probes the
+    /// database with the back-off, so readiness recovers without traffic.
+    nonisolated var isDatabaseReachable: Bool {
+        reachable.load(ordering: .relaxed)
+    }
+
+    // MARK: Submitting
+
+    /// Makes the item durable and returns what may be sent to the station: returns
+    /// only once the item's row is committed (or, for a retransmission, was committed
+    /// before). Throws ``IngestError``.
+    func submit(_ item: WorkItem) async throws -> IngestOutcome {
+        try Self.validate(item)
+        guard isAccepting else { throw IngestError.shuttingDown }
+        return try await withCheckedThrowingContinuation { continuation in
+            let (id, shouldWake) = batcher.enqueue(item, now: clock.now)
+            waiters[id] = continuation
+            if shouldWake { wakeLoop() }
+        }
+    }
+
+    private static func validate(_ item: WorkItem) throws(IngestError) {
+        switch item.kind {
+        case .call:
+            guard item.messageID != nil, item.payloadDigest != nil else {
+                throw .invalidItem("a CALL needs a message id and a payload digest")
+            }
+        case .connected, .disconnected:
+            guard item.transactionStart == nil else {
+                throw .invalidItem("only a CALL can start a transaction")
+            }
+        }
+    }
+
+    // MARK: Running
+
+    /// Writes batches until graceful shutdown (then flushes what is queued) or
+    /// cancellation (then fails what is left with ``IngestError/unavailable``).
+    nonisolated func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.expiryLoop() }
+                    await self.flushLoop()
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                Task { await self.shutdown() }
+            }
+        } onCancel: {
+            Task { await self.wakeLoop() }
+        }
+    }
+
+    /// Stops taking items and writes the queued ones; ``run()`` returns when they
+    /// are answered. Called by graceful shutdown; callable directly (tests).
+    func shutdown() {
+        guard isAccepting else { return }
+        logger.debug("ingest writer draining", metadata: ["pending": "\(batcher.pendingCount)"])
+        isAccepting = false
+        batcher.drain()
+        probeTask?.cancel()
+        wakeLoop()
+    }
+
+    private func flushLoop() async {
+        defer { stop() }
+        while !Task.isCancelled {
+            switch batcher.nextStep(now: clock.now) {
+            case .finished: return
+            case .wait(let deadline): await pause(until: deadline)
+            case .probe: await probe()
+            case .flush: await flush()
+            }
+        }
+    }
+
+    /// After the loop: nothing more is taken, and whatever is left fails.
+    private func stop() {
+        isAccepting = false
+        wakeTimer?.cancel()
+        wakeTimer = nil
+        let left = batcher.removeAll()
+        if !left.isEmpty {
+            logger.warning("ingest writer stopped with unwritten messages", metadata: ["count": "\(left.count)"])
+        }
+        for entry in left { answer(entry.id, with: .failure(IngestError.unavailable)) }
+        for (_, continuation) in waiters { continuation.resume(throwing: IngestError.unavailable) }
+        waiters = [:]
+    }
+
+    private func pause(until deadline: Instant?) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            loopWaiter = continuation
+            if let deadline {
+                wakeTimer = Task { [weak self] in
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    guard !Task.isCancelled else { return }
+                    await self?.wakeLoop()
+                }
+            }
+        }
+        wakeTimer?.cancel()
+        wakeTimer = nil
+    }
+
+    private func wakeLoop() {
+        guard let loopWaiter else { return }
+        self.loopWaiter = nil
+        loopWaiter.resume()
+    }
+
+    /// Fails items that have waited too long, including those of the batch in flight
+    /// (a hung connection must not hold stations' answers beyond the timeout).
+    private func expiryLoop() async {
+        let interval = max(.milliseconds(10), min(.seconds(1), batcher.timeout / 10))
+        while true {
+            do { try await Task.sleep(for: interval) } catch { return }
+            let expired = batcher.expire(now: clock.now)
+            guard !expired.isEmpty else { continue }
+            logger.warning(
+                "messages not committed within the ingest timeout", metadata: ["count": "\(expired.count)"])
+            for entry in expired { answer(entry.id, with: .failure(IngestError.unavailable)) }
+            // Nobody waits for the batch in flight any more: stop waiting for the
+            // database (a lease can wait a minute for an unreachable server), so
+            // that the loop moves on and a graceful shutdown is not held up.
+            if batcher.inFlight.isEmpty, let inFlightWrite {
+                inFlightWrite.cancel()
+            }
+            // While draining, the loop may be waiting for a retry that is now moot.
+            wakeLoop()
+        }
+    }
+
+    private func answer(_ id: IngestBatcher<WorkItem>.ID, with result: Result<IngestOutcome, any Error>) {
+        waiters.removeValue(forKey: id)?.resume(with: result)
+    }
+
+    // MARK: Writing
+
+    private func flush() async {
+        let batch = batcher.takeBatch()
+        batchSizes.record(batch.count)
+        let write = Task { await self.write(batch[...]) }
+        inFlightWrite = write
+        let (results, failure) = await withTaskCancellationHandler {
+            await write.value
+        } onCancel: {
+            write.cancel()
+        }
+        inFlightWrite = nil
+        var answered: [IngestBatcher<WorkItem>.ID] = []
+        for entry in batch {
+            switch results[entry.id] {
+            case .committed(let outcome)?:
+                statistics.committedItems += 1
+                answered.append(entry.id)
+                answer(entry.id, with: .success(outcome))
+            case .rejected(let error)?:
+                answered.append(entry.id)
+                answer(entry.id, with: .failure(error))
+            case .unresolved?, nil:
+                break  // written again in a later batch
+            }
+        }
+        batcher.complete(answered)
+        batcher.finishBatch(failed: failure != nil, now: clock.now)
+    }
+
+    private enum ItemResult {
+        case committed(IngestOutcome)
+        case unresolved
+        case rejected(IngestError)
+    }
+
+    private typealias WriteResult = (results: [IngestBatcher<WorkItem>.ID: ItemResult], failure: (any Error)?)
+
+    /// Writes `entries` in one statement; on a data error, writes each half on its
+    /// own, down to single items, which are then rejected. Returns what is known per
+    /// item and the error that stopped the rest (those items are retried).
+    private func write(_ entries: ArraySlice<IngestBatcher<WorkItem>.Entry>) async -> WriteResult {
+        statistics.statements += 1
+        let started = clock.now
+        do {
+            let results = try await IngestBatchStatement.run(
+                entries.map(\.element), gatewayID: gatewayID, client: client, logger: logger)
+            commitLatency.record(duration: started.duration(to: clock.now))
+            statistics.committedBatches += 1
+            reachable.store(true, ordering: .relaxed)
+            var byID: [IngestBatcher<WorkItem>.ID: ItemResult] = [:]
+            for (entry, result) in zip(entries, results) {
+                switch result {
+                case .committed(let outcome): byID[entry.id] = .committed(outcome)
+                case .unresolved: byID[entry.id] = .unresolved
+                }
+            }
+            return (byID, nil)
+        } catch let error where Self.isDataError(error) {
+            statistics.failedAttempts += 1
+            failedBatches.increment()
+            guard entries.count > 1 else {
+                let reason = Self.serverMessage(error)
+                logger.error(
+                    "the database refused a message",
+                    metadata: [
+                        "error": "\(reason)", "station_id": "\(entries.first!.element.stationID)",
+                        "kind": "\(entries.first!.element.kind.rawValue)",
+                        "action": "\(entries.first!.element.action ?? "")",
+                    ])
+                return ([entries.first!.id: .rejected(.rejected(reason))], nil)
+            }
+            let middle = entries.startIndex + entries.count / 2
+            var (results, failure) = await write(entries[..<middle])
+            guard failure == nil else { return (results, failure) }
+            let (more, laterFailure) = await write(entries[middle...])
+            results.merge(more) { first, _ in first }
+            return (results, laterFailure)
+        } catch {
+            statistics.failedAttempts += 1
+            failedBatches.increment()
+            if isDatabaseReachable {
+                logger.warning("ingest batch failed, retrying", metadata: ["error": "\(Self.describe(error))"])
+            } else {
+                logger.debug("ingest batch failed again", metadata: ["error": "\(Self.describe(error))"])
+            }
+            reachable.store(false, ordering: .relaxed)
+            return ([:], error)
+        }
+    }
+
+    /// Reachability check while idle and not known healthy. Bounded in time: the
+    /// pool can hold a lease for a minute while the server is unreachable.
+    private func probe() async {
+        let client = client
+        let logger = logger
+        let timeout = min(batcher.timeout, .seconds(5))
+        let check = Task { () -> (any Error)? in
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        let rows = try await client.query("SELECT 1", logger: logger)
+                        for try await _ in rows {}
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        throw IngestError.unavailable
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        probeTask = check
+        let failure = await withTaskCancellationHandler {
+            await check.value
+        } onCancel: {
+            check.cancel()
+        }
+        probeTask = nil
+        if let failure {
+            logger.debug("database probe failed", metadata: ["error": "\(Self.describe(failure))"])
+            reachable.store(false, ordering: .relaxed)
+        } else {
+            if !isDatabaseReachable { logger.info("database reachable") }
+            reachable.store(true, ordering: .relaxed)
+        }
+        batcher.finishProbe(failed: failure != nil, now: clock.now)
+    }
+
+    /// Errors caused by the data of some item, which retrying cannot fix: data
+    /// exceptions (22), integrity violations (23), program limits (54).
+    private static func isDataError(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server,
+            let state = error.serverInfo?[.sqlState]
+        else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23") || state.hasPrefix("54")
+    }
+
+    private static func serverMessage(_ error: any Error) -> String {
+        guard let error = error as? PSQLError, let info = error.serverInfo else { return describe(error) }
+        return "\(info[.sqlState] ?? "") \(info[.message] ?? "")"
+    }
+
+    /// One line for the log: PSQLError's own description hides everything and its
+    /// reflection includes the whole statement.
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        guard let info = error.serverInfo else { return "\(error.code)" }
+        return "\(error.code) \(info[.sqlState] ?? "") \(info[.message] ?? "")"
+    }
+}

@@ -1,0 +1,28 @@
+import CoreMetrics
+import Metrics
+import Shared
+
+/// The gateway's metrics, through swift-metrics (exported as Prometheus text at
+/// `/metrics`). Labels are low-cardinality: actions, outcomes and error codes, never
+/// station identities.
+struct GatewayMetrics: Sendable {
+    let connections = Meter(label: "ocpp_gateway_connections")
+    let connectionsOpened = Counter(label: "ocpp_gateway_connections_opened_total")
+    let handshakesRefused: @Sendable (String) -> Counter = { reason in
+        Counter(label: "ocpp_gateway_handshakes_refused_total", dimensions: [("reason", reason)])
+    }
+    let subprotocolMissing = Counter(label: "ocpp_gateway_subprotocol_missing_total")
+    let invalidFrames = Counter(label: "ocpp_gateway_invalid_frames_total")
+    let takeovers = Counter(label: "ocpp_gateway_session_takeovers_total")
+    let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
+
+    /// A CALL answered: outcome `accepted`, `duplicate` or `error`.
+    func message(_ action: String, outcome: String) {
+        Counter(label: "ocpp_gateway_messages_total", dimensions: [("action", action), ("outcome", outcome)])
+            .increment()
+    }
+
+    func callError(_ code: OCPPErrorCode) {
+        Counter(label: "ocpp_gateway_callerrors_total", dimensions: [("code", code.rawValue)]).increment()
+    }
+}

@@ -1,0 +1,235 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import ServiceLifecycle
+// `WebSocketHandler.handle` (frame loop, auto-ping, close handshake) is only published as
+// SPI; HummingbirdWebSocket's own upgrade channel uses it the same way.
+@_spi(WSInternal) import WSCore
+
+/// The gateway's per-connection channel: HTTP/1.1 with a WebSocket upgrade whose refusal
+/// status we choose.
+///
+/// Hummingbird's `HTTP1WebSocketUpgradeChannel` answers every refused upgrade with 400, but
+/// OCPP 1.6 security profile 1 needs 401 + `WWW-Authenticate` for bad credentials and we
+/// want 404 for unknown stations. So, on NIO's typed upgrade pipeline:
+/// - the WebSocket upgrader asks `decide`, and remembers the answer for the connection;
+/// - a refusal makes the upgrader decline, NIO falls back to plain HTTP, and the connection
+///   gets exactly the chosen status and is closed;
+/// - an acceptance completes the handshake and runs the handler through WSCore;
+/// - a request without an upgrade goes to the application's HTTP responder (the router).
+struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
+    /// What became of a connection once its first request head was seen.
+    enum Outcome: Sendable {
+        /// Plain HTTP: served by the responder, keep-alive included.
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// Upgrade refused by `decide`, or 400 for a handshake NIO found malformed.
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status, HTTPFields)
+        /// Upgraded: the 101 is already sent.
+        case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, OCPPWebSocketContext, OCPPWebSocketHandler)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let outcome: EventLoopFuture<Outcome>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let configuration: Configuration
+    let decide: OCPPUpgradeDecider
+
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, configuration: Configuration,
+        decide: @escaping OCPPUpgradeDecider
+    ) {
+        self.responder = Self.refusingLateUpgrades(responder)
+        self.configuration = configuration
+        self.decide = decide
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            // Child channels are set up on their own event loop, and every NIO callback below
+            // runs there too, so a loop-bound box needs no lock.
+            let pending = NIOLoopBoundBox<PendingUpgrade?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = self.makeUpgrader(pending: pending, logger: logger)
+
+            // Runs when the first request is not upgraded. If it asked for a WebSocket, the
+            // upgrader left a refusal in `pending` (NIO has then swallowed the request head, so
+            // the HTTP side would never see it); otherwise it is a plain request, passed on.
+            let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<Outcome>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if case .refuse(let status, let headers) = pending.value {
+                            // Only the codec: the refusal is written once, then the connection closes.
+                            try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                            return .refused(try Self.wrapHTTP(channel), status, headers)
+                        }
+                        try self.addHTTPHandlers(to: channel, logger: logger)
+                        return .http(try Self.wrapHTTP(channel))
+                    }
+                }
+            )
+
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgradeConfiguration)
+            // As in Hummingbird's HTTP1Channel: NIOAsyncChannel serialises requests and
+            // swift-http-types validates headers.
+            pipeline.enablePipelining = false
+            pipeline.enableResponseHeaderValidation = false
+            // Unlike it, keep NIO's parse-error handler: a first request that does not parse
+            // never reaches `handleHTTP` (which answers later ones), so NIO's handler answers
+            // it with 400 and `ParseErrorCloser` closes the connection.
+            pipeline.enableErrorHandling = true
+            let limits = self.configuration.http1.httpDecoder
+            pipeline.decoderConfiguration.maxHeaderFieldSize = limits.maxHeaderFieldSize
+            pipeline.decoderConfiguration.maxHeaderListSize = limits.maxHeaderListSize
+            pipeline.decoderConfiguration.maxHeaderFieldCount = limits.maxHeaderFieldCount
+
+            let operations = channel.pipeline.syncOperations
+            let outcome = try operations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            let closer = ParseErrorCloser()
+            try operations.addHandler(closer)
+            outcome.assumeIsolated().whenComplete { _ in
+                operations.removeHandler(closer, promise: nil)
+            }
+            return Value(outcome: outcome, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.outcome.get() {
+            case .http(let http):
+                await self.handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let status, let headers):
+                logger.debug("WebSocket upgrade refused", metadata: ["http.status": "\(status.code)"])
+                await Self.writeRefusal(status: status, headers: headers, on: http, logger: logger)
+            case .webSocket(let webSocket, let context, let handler):
+                await self.runWebSocket(webSocket, context: context, handler: handler)
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("Connection closed by the peer before its first request was handled")
+        } catch {
+            // E.g. an upgrade request with a body. The server does not close a child channel
+            // when `handle` returns, so do it here.
+            logger.debug("Connection failed before its first request was handled", metadata: ["error": "\(error)"])
+            value.channel.close(promise: nil)
+        }
+    }
+
+    // MARK: Plain HTTP
+
+    /// The handlers Hummingbird's HTTP1Channel puts after the HTTP codec, so plain requests
+    /// get the same idle timeout and graceful-shutdown handling.
+    private func addHTTPHandlers(to channel: any Channel, logger: Logger) throws {
+        let operations = channel.pipeline.syncOperations
+        // From here on `handleHTTP` answers parse errors itself; NIO's handler would add a
+        // second 400.
+        operations.removeHandler(try operations.handler(type: HTTPServerProtocolErrorHandler.self), promise: nil)
+        try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try operations.addHandlers(self.configuration.http1.additionalChannelHandlers())
+        try operations.addHandler(
+            HTTPConnectionStateHandler(
+                idleTimeout: self.configuration.http1.idleTimeout.map { .init($0) }, logger: logger)
+        )
+    }
+
+    private static func wrapHTTP(_ channel: any Channel) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart> {
+        return try NIOAsyncChannel(
+            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+    }
+
+    /// Only a connection's first request can be upgraded: NIO removes its upgrade handler once
+    /// a plain request went through. A later request asking for a WebSocket must not reach the
+    /// router as if it were plain HTTP, so it gets 400 and the connection is closed; the
+    /// station then retries on a fresh connection, where the upgrade works.
+    private static func refusingLateUpgrades(
+        _ responder: @escaping HTTPChannelHandler.Responder
+    )
+        -> HTTPChannelHandler.Responder
+    {
+        { (request: Request, responseWriter: consuming ResponseWriter, channel: any Channel) in
+            guard let upgrade = request.headers[.upgrade], upgrade.lowercased().contains("websocket") else {
+                try await responder(request, responseWriter, channel)
+                return
+            }
+            try await responseWriter.writeResponse(
+                HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])
+            )
+            // handleHTTP closes the connection when the responder throws.
+            throw UnservedUpgradeError()
+        }
+    }
+
+    private struct UnservedUpgradeError: Error {}
+
+    private static func writeRefusal(
+        status: HTTPResponse.Status,
+        headers: HTTPFields,
+        on http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>,
+        logger: Logger
+    ) async {
+        var headers = headers
+        headers[.connection] = "close"
+        headers[.contentLength] = "0"
+        do {
+            // NIO kept nothing of the declined upgrade request, so there is nothing to read.
+            try await http.executeThenClose { _, outbound in
+                try await outbound.write(contentsOf: [
+                    .head(HTTPResponse(status: status, headerFields: headers)), .end(nil),
+                ])
+            }
+        } catch {
+            logger.trace("Could not write the upgrade refusal", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: WebSocket
+
+    private func runWebSocket(
+        _ webSocket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
+        context: OCPPWebSocketContext,
+        handler: @escaping OCPPWebSocketHandler
+    ) async {
+        let settings = WebSocketHandler.Configuration(
+            extensions: [],
+            autoPing: self.configuration.autoPing,
+            closeTimeout: self.configuration.closeTimeout,
+            validateUTF8: self.configuration.validateUTF8,
+            maxFrameSize: self.configuration.maxFrameSize
+        )
+        // WSCore's handler answers graceful shutdown by sending close 1000 at once, which
+        // would cut off a CALL in flight. It runs detached, so that it does not see the
+        // service group's shutdown; the session hears of it through `context.shutdown`
+        // and closes with 1001 once its CALL in flight is answered.
+        let shutdown = context.shutdown
+        let session = Task.detached {
+            do {
+                // Returns once the close handshake is done (or timed out) and the channel closed.
+                _ = try await WebSocketHandler.handle(
+                    type: .server,
+                    configuration: settings,
+                    asyncChannel: webSocket,
+                    context: context,
+                    handler: handler
+                )
+            } catch {
+                context.logger.debug("WebSocket ended with an error", metadata: ["error": "\(error)"])
+            }
+        }
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await session.value
+            } onCancel: {
+                session.cancel()
+            }
+        } onGracefulShutdown: {
+            shutdown.trigger()
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Logging
+import Shared
+
+/// Prepares the answer to a validated CALL (``CallHandler``).
+protocol CallPreparing: Sendable {
+    func prepare(_ request: any OCPPRequest, station: StationContext, receivedAt: Date) async throws -> PreparedCall
+}
+
+/// Makes work rows durable (``IngestWriter``).
+protocol WorkRowWriting: Sendable {
+    func submit(_ item: WorkItem) async throws -> IngestOutcome
+}
+
+/// What every station connection shares.
+struct ConnectionDependencies: Sendable {
+    var gatewayID: String
+    var calls: any CallPreparing
+    var ingest: any WorkRowWriting
+    var stations: any StationStore
+    var metrics: GatewayMetrics
+    var decodingOptions: DecodingOptions
+    /// How often a station's clock offset is written to its session row.
+    var clockOffsetRecordInterval: Duration = .seconds(300)
+}

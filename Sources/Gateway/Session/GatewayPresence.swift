@@ -1,0 +1,102 @@
+import CoreMetrics
+import Foundation
+import Logging
+import NIOWebSocket
+import PostgresNIO
+import ServiceLifecycle
+
+/// This gateway's presence in the database: its heartbeat row in `ocpp.gateways`,
+/// and its NOTIFY channel, on which other gateways ask it to close a station's
+/// session that has moved to them (invariant 8).
+///
+/// NOTIFY is only a wake-up: notices sent while the listening connection is down are
+/// lost, so after every (re)connect the session table is read again and any local
+/// connection whose station now lives elsewhere is closed.
+struct GatewayPresence: Service {
+    let client: PostgresClient
+    let gatewayID: String
+    let heartbeatInterval: Duration
+    let registry: ConnectionRegistry
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await heartbeatLoop() }
+                group.addTask { await listenLoop() }
+            }
+        }
+        // Shutdown: the sessions of this gateway end with it.
+        do {
+            try await client.query("DELETE FROM ocpp.station_sessions WHERE gateway_id = \(gatewayID)", logger: logger)
+            try await client.query("DELETE FROM ocpp.gateways WHERE gateway_id = \(gatewayID)", logger: logger)
+        } catch {
+            logger.warning("could not remove this gateway's sessions: \(String(reflecting: error))")
+        }
+    }
+
+    private func heartbeatLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await client.query(
+                    """
+                    INSERT INTO ocpp.gateways (gateway_id) VALUES (\(gatewayID))
+                    ON CONFLICT (gateway_id) DO UPDATE SET heartbeat_at = now()
+                    """, logger: logger)
+            } catch {
+                logger.warning("gateway heartbeat failed: \(String(reflecting: error))")
+            }
+            try? await Task.sleep(for: heartbeatInterval)
+        }
+    }
+
+    private func listenLoop() async {
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: GatewayChannel.name(of: gatewayID)) { notifications in
+                        try await closeMovedSessions(on: connection)
+                        backoff = .milliseconds(100)
+                        for try await notification in notifications {
+                            await handle(notification.payload)
+                        }
+                    }
+                }
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.warning("listening on the gateway channel failed, retrying: \(String(reflecting: error))")
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func handle(_ payload: String) async {
+        guard case .takeover(let stationID, let sessionID) = GatewayChannel.parse(payload) else {
+            logger.notice("unknown gateway notice ignored")
+            return
+        }
+        guard let connection = await registry.connection(stationID: stationID, sessionID: sessionID) else { return }
+        metrics.takeovers.increment()
+        await connection.close(code: .normalClosure, reason: "replaced by a new connection")
+    }
+
+    /// Closes local connections whose station's live session is now elsewhere.
+    private func closeMovedSessions(on connection: PostgresConnection) async throws {
+        let local = await registry.all
+        guard !local.isEmpty else { return }
+        let stationIDs = local.map { $0.station.stationID }
+        let rows = try await connection.query(
+            """
+            SELECT station_id FROM ocpp.station_sessions
+            WHERE station_id = ANY(\(stationIDs)) AND gateway_id <> \(gatewayID)
+            """, logger: logger)
+        var moved = Set<Int64>()
+        for try await stationID in rows.decode(Int64.self) { moved.insert(stationID) }
+        for connection in local where moved.contains(connection.station.stationID) {
+            await connection.close(code: .normalClosure, reason: "replaced by a new connection")
+        }
+    }
+}

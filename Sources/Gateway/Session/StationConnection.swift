@@ -1,0 +1,181 @@
+import CoreMetrics
+import Crypto
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import Shared
+
+/// One station's live WebSocket: reads its frames, answers its CALLs after their
+/// work rows are committed, and closes on request (takeover, shutdown) without
+/// cutting off a CALL in flight.
+///
+/// An actor, because the frame loop, a takeover notice and shutdown reach it from
+/// different tasks. Frames are handled one at a time, as OCPP-J has the station wait
+/// for each answer before its next CALL.
+actor StationConnection {
+    let station: StationContext
+    let sessionID: UUID
+    private var registration: RegistrationStatus
+    private let outbound: WebSocketOutboundWriter
+    private let dependencies: ConnectionDependencies
+    private let logger: Logger
+
+    private var isHandlingFrame = false
+    /// A close asked for while a frame was being handled, carried out after it.
+    private var pendingClose: (code: WebSocketErrorCode, reason: String)?
+    private var isClosed = false
+    private var lastClockOffsetRecord: ContinuousClock.Instant?
+
+    init(
+        station: StationContext, sessionID: UUID, registration: RegistrationStatus, outbound: WebSocketOutboundWriter,
+        dependencies: ConnectionDependencies, logger: Logger
+    ) {
+        self.station = station
+        self.sessionID = sessionID
+        self.registration = registration
+        self.outbound = outbound
+        self.dependencies = dependencies
+        self.logger = logger
+    }
+
+    // MARK: Frames
+
+    /// Handles one text frame; returns when it is answered (or needs no answer).
+    func handle(text: String) async {
+        guard !isClosed else { return }
+        isHandlingFrame = true
+        defer { isHandlingFrame = false }
+        let receivedAt = Date()
+
+        let frame: OCPPFrame
+        do {
+            frame = try OCPPFrame.decode(text.utf8)
+        } catch {
+            dependencies.metrics.invalidFrames.increment()
+            logger.notice("invalid frame: \(error)")
+            if let reply = error.reply { await send(callError: reply) }
+            await closeIfRequested()
+            return
+        }
+        switch frame {
+        case .call(let call):
+            await handle(call, receivedAt: receivedAt)
+        case .callResult(let result):
+            // Answers to server CALLs arrive with the outbound queue; until then none are sent.
+            logger.notice("CALLRESULT for unknown message \(result.messageID) ignored")
+        case .callError(let error):
+            logger.notice("CALLERROR for unknown message \(error.messageID) ignored: \(error.errorCode.rawValue)")
+        }
+        await closeIfRequested()
+    }
+
+    private func handle(_ call: Call, receivedAt: Date) async {
+        let request: any OCPPRequest
+        do {
+            request = try call.decodeRequest(receivedBy: .centralSystem, options: dependencies.decodingOptions)
+        } catch {
+            logger.notice("refused \(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown action"): \(error)")
+            dependencies.metrics.message(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown", outcome: "error")
+            await send(callError: CallError(messageID: call.messageID, validationError: error))
+            return
+        }
+        let action = type(of: request).action
+        // OCPP 1.6 section 4.2.1: until its BootNotification is accepted a station
+        // may send nothing else. The answer follows OCPP 2.0.1's rule (B02.FR.09).
+        guard registration == .accepted || action == .bootNotification else {
+            dependencies.metrics.message(action.rawValue, outcome: "error")
+            await send(
+                callError: CallError(
+                    messageID: call.messageID, errorCode: .securityError,
+                    errorDescription: "the charge point is not accepted: send BootNotification first"))
+            return
+        }
+
+        do {
+            let prepared = try await dependencies.calls.prepare(request, station: station, receivedAt: receivedAt)
+            let outcome = try await dependencies.ingest.submit(
+                WorkItem(
+                    kind: .call, stationID: station.stationID, receivedAt: receivedAt, action: action.rawValue,
+                    messageID: call.messageID, payload: call.payload, payloadDigest: Self.digest(of: call.payload),
+                    response: prepared.response, stationTime: prepared.stationTime,
+                    transactionStart: prepared.transactionStart))
+            if let status = prepared.registrationStatus, !outcome.isDuplicate { registration = status }
+            let response = outcome.response ?? prepared.response
+            await send(OCPPFrame.encodeCallResult(messageID: call.messageID, payload: JSONValue.object(response)))
+            dependencies.metrics.message(action.rawValue, outcome: outcome.isDuplicate ? "duplicate" : "accepted")
+            if let stationTime = prepared.stationTime { await track(stationTime: stationTime, receivedAt: receivedAt) }
+        } catch {
+            // Nothing was acknowledged: the station retries (OCPP 1.6 section 3.7).
+            logger.error("\(action.rawValue) not stored: \(String(reflecting: error))")
+            dependencies.metrics.message(action.rawValue, outcome: "error")
+            await send(
+                callError: CallError(
+                    messageID: call.messageID, errorCode: .internalError,
+                    errorDescription: "the message could not be stored; retry later"))
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes the connection, after the frame being handled (if any) is answered.
+    func close(code: WebSocketErrorCode, reason: String) async {
+        if isHandlingFrame {
+            pendingClose = (code, reason)
+        } else {
+            await closeNow(code: code, reason: reason)
+        }
+    }
+
+    private func closeIfRequested() async {
+        if let pendingClose {
+            self.pendingClose = nil
+            await closeNow(code: pendingClose.code, reason: pendingClose.reason)
+        }
+    }
+
+    private func closeNow(code: WebSocketErrorCode, reason: String) async {
+        guard !isClosed else { return }
+        isClosed = true
+        do {
+            try await outbound.close(code, reason: reason)
+        } catch {
+            logger.debug("close failed: \(error)")
+        }
+    }
+
+    // MARK: Helpers
+
+    private func send(callError: CallError) async {
+        dependencies.metrics.callError(callError.errorCode)
+        await send(OCPPFrame.encodeCallError(callError))
+    }
+
+    private func send(_ bytes: [UInt8]) async {
+        do {
+            try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+        } catch {
+            logger.debug("write failed: \(error)")
+        }
+    }
+
+    /// The station's clock minus ours, as a metric and, now and then, on its session row.
+    private func track(stationTime: Date, receivedAt: Date) async {
+        let offset = stationTime.timeIntervalSince(receivedAt)
+        dependencies.metrics.clockOffset.record(offset)
+        let now = ContinuousClock.now
+        if let last = lastClockOffsetRecord, now - last < dependencies.clockOffsetRecordInterval { return }
+        lastClockOffsetRecord = now
+        if abs(offset) > 60 { logger.notice("station clock is off by \(Int(offset)) s") }
+        try? await dependencies.stations.recordClockOffset(
+            stationID: station.stationID, sessionID: sessionID, milliseconds: Int64((offset * 1000).rounded()))
+    }
+
+    /// SHA-256 of the payload's compact JSON: with the station and the unique id, the
+    /// key that recognises a retransmitted CALL.
+    static func digest(of payload: JSONObject) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.value(.object(payload))
+        return Array(SHA256.hash(data: writer.bytes))
+    }
+}

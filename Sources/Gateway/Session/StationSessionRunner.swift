@@ -1,0 +1,92 @@
+import CoreMetrics
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import Shared
+
+/// Runs one accepted WebSocket from the first frame to the last: records the live
+/// session (closing the station's previous one wherever it is), journals connect
+/// and disconnect, and feeds frames to the ``StationConnection``.
+struct StationSessionRunner: Sendable {
+    let dependencies: ConnectionDependencies
+    let registry: ConnectionRegistry
+    let maxMessageSize: Int
+
+    func run(
+        station: StationContext, registration: RegistrationStatus, subprotocol: String?, remoteAddress: String?,
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal, logger: Logger
+    ) async {
+        var logger = logger
+        logger[metadataKey: "station"] = "\(station.identity)"
+        guard subprotocol != nil else {
+            // OCPP-J 1.6 section 3.1.2: complete the handshake without the header, then close.
+            dependencies.metrics.subprotocolMissing.increment()
+            logger.notice("connection without the ocpp1.6 subprotocol closed")
+            try? await outbound.close(.protocolError, reason: "the ocpp1.6 subprotocol is required")
+            return
+        }
+
+        let sessionID = UUID()
+        do {
+            try await dependencies.stations.openSession(
+                stationID: station.stationID, sessionID: sessionID, gatewayID: dependencies.gatewayID,
+                remoteAddress: remoteAddress)
+        } catch {
+            logger.error("session not recorded: \(String(reflecting: error))")
+            try? await outbound.close(.unexpectedServerError, reason: "try again later")
+            return
+        }
+        let connection = StationConnection(
+            station: station, sessionID: sessionID, registration: registration, outbound: outbound,
+            dependencies: dependencies, logger: logger)
+        if let previous = await registry.register(connection) {
+            dependencies.metrics.takeovers.increment()
+            await previous.close(code: .normalClosure, reason: "replaced by a new connection")
+        }
+        dependencies.metrics.connections.increment()
+        dependencies.metrics.connectionsOpened.increment()
+        logger.info("connected")
+        await journal(.connected, station: station, sessionID: sessionID, remoteAddress: remoteAddress, logger: logger)
+
+        shutdown.onShutdown {
+            Task { await connection.close(code: .goingAway, reason: "the gateway is shutting down") }
+        }
+        do {
+            for try await message in inbound.messages(maxSize: maxMessageSize) {
+                switch message {
+                case .text(let text):
+                    await connection.handle(text: text)
+                case .binary:
+                    // OCPP-J carries JSON text only.
+                    await connection.close(code: .unacceptableData, reason: "binary frames are not OCPP-J")
+                }
+            }
+        } catch {
+            logger.notice("connection ended: \(error)")
+        }
+
+        await registry.remove(connection)
+        dependencies.metrics.connections.decrement()
+        try? await dependencies.stations.closeSession(stationID: station.stationID, sessionID: sessionID)
+        await journal(
+            .disconnected, station: station, sessionID: sessionID, remoteAddress: remoteAddress, logger: logger)
+        logger.info("disconnected")
+    }
+
+    private func journal(
+        _ kind: WorkItem.Kind, station: StationContext, sessionID: UUID, remoteAddress: String?, logger: Logger
+    ) async {
+        var payload = JSONObject([
+            (key: "sessionId", value: .string(sessionID.uuidString.lowercased())),
+            (key: "gatewayId", value: .string(dependencies.gatewayID)),
+        ])
+        if let remoteAddress { payload.members.append((key: "remoteAddress", value: .string(remoteAddress))) }
+        do {
+            _ = try await dependencies.ingest.submit(
+                WorkItem(kind: kind, stationID: station.stationID, receivedAt: Date(), payload: payload))
+        } catch {
+            logger.warning("\(kind.rawValue) event not journaled: \(String(reflecting: error))")
+        }
+    }
+}

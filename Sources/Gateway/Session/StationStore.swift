@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// A station as the handshake needs it.
+struct StationRecord: Sendable, Hashable {
+    var id: Int64
+    var registrationStatus: RegistrationStatus
+    var passwordHash: String?
+}
+
+/// The station rows the gateway reads and writes outside the ingest batches:
+/// lookups and registration at connect, and the live-session table.
+protocol StationStore: Sendable {
+    func find(identity: String) async throws -> StationRecord?
+    /// Registers an unknown station with `status`; an identity registered meanwhile
+    /// by another gateway is returned as it is.
+    func register(identity: String, status: RegistrationStatus) async throws -> StationRecord
+    /// Records this connection as the station's live session and, in the same
+    /// statement, tells the gateway that held the previous one to close it.
+    func openSession(stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?) async throws
+    /// Removes the session row if it is still this connection's.
+    func closeSession(stationID: Int64, sessionID: UUID) async throws
+    func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws
+}
+
+struct PostgresStationStore: StationStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    func find(identity: String) async throws -> StationRecord? {
+        let rows = try await client.query(
+            "SELECT id, registration_status, password_hash FROM ocpp.stations WHERE identity = \(identity)",
+            logger: logger)
+        // Drained to the end: a row sequence left unfinished keeps its pool lease.
+        guard let row = try await rows.collect().first else { return nil }
+        let (id, status, hash) = try row.decode((Int64, String, String?).self)
+        return StationRecord(
+            id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending, passwordHash: hash)
+    }
+
+    func register(identity: String, status: RegistrationStatus) async throws -> StationRecord {
+        // The no-op update makes RETURNING give the row when another gateway won the race.
+        let rows = try await client.query(
+            """
+            INSERT INTO ocpp.stations (identity, registration_status) VALUES (\(identity), \(status.rawValue))
+            ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity
+            RETURNING id, registration_status, password_hash
+            """, logger: logger)
+        guard let row = try await rows.collect().first else { throw StationStoreError.noRowReturned }
+        let (id, stored, hash) = try row.decode((Int64, String, String?).self)
+        return StationRecord(
+            id: id, registrationStatus: RegistrationStatus(rawValue: stored) ?? .pending, passwordHash: hash)
+    }
+
+    func openSession(stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?) async throws {
+        _ = try await client.query(
+            """
+            WITH gateway AS (
+                -- The session row needs this gateway's row; its heartbeat may not have run yet.
+                INSERT INTO ocpp.gateways (gateway_id) VALUES (\(gatewayID)) ON CONFLICT DO NOTHING
+            ), previous AS (
+                SELECT gateway_id, session_id FROM ocpp.station_sessions WHERE station_id = \(stationID) FOR UPDATE
+            ), upserted AS (
+                INSERT INTO ocpp.station_sessions (station_id, gateway_id, session_id, remote_address)
+                VALUES (\(stationID), \(gatewayID), \(sessionID), \(remoteAddress))
+                ON CONFLICT (station_id) DO UPDATE SET gateway_id = excluded.gateway_id,
+                    session_id = excluded.session_id, remote_address = excluded.remote_address,
+                    connected_at = now(), clock_offset_ms = NULL
+                RETURNING 1
+            )
+            SELECT pg_notify(\(GatewayChannel.name(of: "")) || previous.gateway_id,
+                             \(GatewayChannel.takeoverMessage(stationID: stationID, sessionID: nil)) || previous.session_id::text)
+            FROM previous, upserted
+            WHERE previous.gateway_id <> \(gatewayID)
+            """, logger: logger
+        ).collect()
+    }
+
+    func closeSession(stationID: Int64, sessionID: UUID) async throws {
+        try await client.query(
+            "DELETE FROM ocpp.station_sessions WHERE station_id = \(stationID) AND session_id = \(sessionID)",
+            logger: logger)
+    }
+
+    func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws {
+        try await client.query(
+            """
+            UPDATE ocpp.station_sessions SET clock_offset_ms = \(milliseconds)
+            WHERE station_id = \(stationID) AND session_id = \(sessionID)
+            """, logger: logger)
+    }
+}
+
+enum StationStoreError: Error {
+    case noRowReturned
+}

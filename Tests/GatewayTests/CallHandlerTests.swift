@@ -1,0 +1,336 @@
+import Foundation
+import PostgresNIO
+import Shared
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// The answers to every station-initiated CALL, with fakes for the database reads.
+@Suite struct CallHandlerTests {
+    static let station = StationContext(stationID: 42, identity: "CP-42")
+    /// Whole milliseconds, as the wire carries them.
+    static let receivedAt = Date(timeIntervalSince1970: 1_714_557_600)
+    static let stationTime = Date(timeIntervalSince1970: 1_714_557_000)
+    static let acceptedTag = IdTagInfo(
+        status: .accepted, expiryDate: Date(timeIntervalSince1970: 1_800_000_000), parentIdTag: "FLEET-1")
+
+    static let chargePointActions = OCPPAction.allCases.filter {
+        $0.directions.contains(.chargePointToCentralSystem)
+    }
+
+    /// A valid request of `action` and the station time it carries.
+    static func sample(_ action: OCPPAction) -> (request: any OCPPRequest, stationTime: Date?) {
+        let meterValue = { (offset: TimeInterval) in
+            MeterValue(
+                timestamp: stationTime.addingTimeInterval(offset),
+                sampledValue: [SampledValue(value: "1234", measurand: .energyActiveImportRegister, unit: .wh)])
+        }
+        switch action {
+        case .authorize:
+            return (AuthorizeRequest(idTag: "TAG-1"), nil)
+        case .bootNotification:
+            return (BootNotificationRequest(chargePointVendor: "Acme", chargePointModel: "Fast-50"), nil)
+        case .dataTransfer:
+            return (DataTransferRequest(vendorId: "com.acme", messageId: "Diag", data: "{\"a\":1}"), nil)
+        case .heartbeat:
+            return (HeartbeatRequest(), nil)
+        case .meterValues:
+            // The newest value in the middle: the station time is the newest, not the last.
+            return (
+                MeterValuesRequest(
+                    connectorId: 1, meterValue: [meterValue(-60), meterValue(0), meterValue(-30)], transactionId: 7),
+                stationTime
+            )
+        case .startTransaction:
+            return (
+                StartTransactionRequest(connectorId: 2, idTag: "TAG-1", meterStart: 1000, timestamp: stationTime),
+                stationTime
+            )
+        case .statusNotification:
+            return (
+                StatusNotificationRequest(
+                    connectorId: 1, errorCode: .noError, status: .charging, timestamp: stationTime),
+                stationTime
+            )
+        case .stopTransaction:
+            return (
+                StopTransactionRequest(
+                    transactionId: 7, meterStop: 5000, timestamp: stationTime, idTag: "TAG-1", reason: .local,
+                    transactionData: [meterValue(-10)]),
+                stationTime
+            )
+        case .diagnosticsStatusNotification:
+            return (DiagnosticsStatusNotificationRequest(status: .uploaded), nil)
+        case .firmwareStatusNotification:
+            return (FirmwareStatusNotificationRequest(status: .installed), nil)
+        case .logStatusNotification:
+            return (LogStatusNotificationRequest(status: .uploaded, requestId: 3), nil)
+        case .securityEventNotification:
+            return (
+                SecurityEventNotificationRequest(type: "FirmwareUpdated", timestamp: stationTime, techInfo: "v2"),
+                stationTime
+            )
+        case .signCertificate:
+            return (
+                SignCertificateRequest(
+                    csr: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----"), nil
+            )
+        case .signedFirmwareStatusNotification:
+            return (SignedFirmwareStatusNotificationRequest(status: .signatureVerified, requestId: 9), nil)
+        default:
+            fatalError("\(action.rawValue) is not sent by charge points")
+        }
+    }
+
+    private static func makeHandler(
+        registration: RegistrationStatus = .accepted, idTagInfo: IdTagInfo = acceptedTag
+    ) -> (CallHandler, FakeAuthorizer, FakeRegistrations) {
+        let authorizer = FakeAuthorizer(answer: idTagInfo)
+        let registrations = FakeRegistrations(status: registration)
+        let handler = CallHandler(
+            heartbeatInterval: 300, bootRetryInterval: 60, authorizer: authorizer, registrations: registrations)
+        return (handler, authorizer, registrations)
+    }
+
+    @Test func theSamplesCoverEveryChargePointAction() {
+        #expect(Self.chargePointActions.count == 14)
+        for action in Self.chargePointActions {
+            #expect(type(of: Self.sample(action).request).action == action)
+        }
+    }
+
+    @Test(arguments: chargePointActions)
+    func everyActionGetsAStrictlyValidResponse(_ action: OCPPAction) async throws {
+        let (handler, _, _) = Self.makeHandler()
+        let (request, stationTime) = Self.sample(action)
+        let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
+
+        let response = try action.decodeResponse(.object(prepared.response), options: .strict)
+        #expect(ObjectIdentifier(type(of: response)) == ObjectIdentifier(responseType(of: action.requestType)))
+        #expect(prepared.stationTime == stationTime)
+        #expect((prepared.transactionStart != nil) == (action == .startTransaction))
+        #expect((prepared.registrationStatus != nil) == (action == .bootNotification))
+    }
+
+    @Test func authorizeAnswersWithTheAuthorizersIdTagInfo() async throws {
+        let blocked = IdTagInfo(status: .blocked, parentIdTag: "FLEET-2")
+        let (handler, authorizer, _) = Self.makeHandler(idTagInfo: blocked)
+        let prepared = try await handler.prepare(
+            AuthorizeRequest(idTag: "TAG-9"), station: Self.station, receivedAt: Self.receivedAt)
+        let response = try AuthorizeResponse(json: .object(prepared.response))
+        #expect(response.idTagInfo == blocked)
+        #expect(authorizer.calls == [.init(idTag: "TAG-9", station: Self.station, purpose: .authorize)])
+    }
+
+    @Test(arguments: [
+        (RegistrationStatus.accepted, 300), (.pending, 60), (.rejected, 60),
+    ])
+    func bootNotificationAnswersTheStoredRegistration(_ status: RegistrationStatus, interval: Int) async throws {
+        let (handler, _, registrations) = Self.makeHandler(registration: status)
+        let prepared = try await handler.prepare(
+            Self.sample(.bootNotification).request, station: Self.station, receivedAt: Self.receivedAt)
+        let response = try BootNotificationResponse(json: .object(prepared.response))
+        #expect(response.status == status)
+        #expect(response.interval == interval)
+        #expect(abs(response.currentTime.timeIntervalSince(Self.receivedAt)) < 0.001)
+        #expect(prepared.registrationStatus == status)
+        #expect(registrations.lookups == [Self.station.stationID])
+    }
+
+    @Test func bootNotificationReadsTheRegistrationAtEveryBoot() async throws {
+        let (handler, _, registrations) = Self.makeHandler(registration: .pending)
+        let boot = Self.sample(.bootNotification).request
+        let first = try await handler.prepare(boot, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(first.registrationStatus == .pending)
+        // An operator accepts the station between two boots.
+        registrations.status = .accepted
+        let second = try await handler.prepare(boot, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(second.registrationStatus == .accepted)
+        #expect(try BootNotificationResponse(json: .object(second.response)).interval == 300)
+        #expect(registrations.lookups.count == 2)
+    }
+
+    @Test func heartbeatAnswersTheReceiveTime() async throws {
+        let (handler, _, _) = Self.makeHandler()
+        let prepared = try await handler.prepare(HeartbeatRequest(), station: Self.station, receivedAt: Self.receivedAt)
+        let response = try HeartbeatResponse(json: .object(prepared.response))
+        #expect(abs(response.currentTime.timeIntervalSince(Self.receivedAt)) < 0.001)
+        #expect(prepared.stationTime == nil)
+    }
+
+    @Test func startTransactionCarriesItsContentKeyAndAPlaceholderId() async throws {
+        let (handler, authorizer, _) = Self.makeHandler()
+        let request = StartTransactionRequest(
+            connectorId: 2, idTag: "TAG-1", meterStart: 1000, timestamp: Self.stationTime, reservationId: 5)
+        let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
+        let response = try StartTransactionResponse(json: .object(prepared.response))
+        #expect(response.transactionId == 0)
+        #expect(response.idTagInfo == Self.acceptedTag)
+        #expect(
+            prepared.transactionStart
+                == TransactionStartKey(connectorID: 2, idTag: "TAG-1", startedAt: Self.stationTime, meterStart: 1000))
+        #expect(prepared.stationTime == Self.stationTime)
+        #expect(
+            authorizer.calls == [
+                .init(idTag: "TAG-1", station: Self.station, purpose: .startTransaction(connectorID: 2))
+            ])
+    }
+
+    @Test func stopTransactionWithAnIdTagAnswersItsStatus() async throws {
+        let expired = IdTagInfo(status: .expired, expiryDate: Date(timeIntervalSince1970: 1_700_000_000))
+        let (handler, authorizer, _) = Self.makeHandler(idTagInfo: expired)
+        let prepared = try await handler.prepare(
+            Self.sample(.stopTransaction).request, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(try StopTransactionResponse(json: .object(prepared.response)).idTagInfo == expired)
+        #expect(authorizer.calls == [.init(idTag: "TAG-1", station: Self.station, purpose: .stopTransaction)])
+        #expect(prepared.transactionStart == nil)
+    }
+
+    @Test func stopTransactionWithoutAnIdTagAnswersNoIdTagInfo() async throws {
+        let (handler, authorizer, _) = Self.makeHandler()
+        // Transaction 999 is unknown here as anywhere: the answer is the normal one.
+        let request = StopTransactionRequest(transactionId: 999, meterStop: 10, timestamp: Self.stationTime)
+        let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(prepared.response == JSONObject())
+        #expect(try StopTransactionResponse(json: .object(prepared.response)).idTagInfo == nil)
+        #expect(authorizer.calls.isEmpty)
+        #expect(prepared.stationTime == Self.stationTime)
+    }
+
+    @Test func statusNotificationWithoutTimestampHasNoStationTime() async throws {
+        let (handler, _, _) = Self.makeHandler()
+        let request = StatusNotificationRequest(connectorId: 0, errorCode: .noError, status: .available)
+        let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(prepared.stationTime == nil)
+        #expect(prepared.response == JSONObject())
+    }
+
+    @Test func dataTransferAndSignCertificateAreAccepted() async throws {
+        let (handler, _, _) = Self.makeHandler()
+        let dataTransfer = try await handler.prepare(
+            Self.sample(.dataTransfer).request, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(
+            try DataTransferResponse(json: .object(dataTransfer.response)) == DataTransferResponse(status: .accepted))
+        let sign = try await handler.prepare(
+            Self.sample(.signCertificate).request, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(try SignCertificateResponse(json: .object(sign.response)).status == .accepted)
+    }
+
+    @Test func authorizerFailuresPropagate() async throws {
+        let registrations = FakeRegistrations(status: .accepted)
+        let handler = CallHandler(
+            heartbeatInterval: 300, bootRetryInterval: 60, authorizer: FailingAuthorizer(),
+            registrations: registrations)
+        await #expect(throws: FailingAuthorizer.Failure.self) {
+            _ = try await handler.prepare(
+                AuthorizeRequest(idTag: "TAG-1"), station: Self.station, receivedAt: Self.receivedAt)
+        }
+    }
+
+    /// Central-system-initiated requests, with a valid payload each.
+    static let centralSystemRequests: [(OCPPAction, JSONValue)] = [
+        (.reset, ["type": "Hard"]),
+        (.clearCache, [:]),
+        (.getLocalListVersion, [:]),
+        (.remoteStopTransaction, ["transactionId": 1]),
+        (.triggerMessage, ["requestedMessage": "Heartbeat"]),
+        (.getConfiguration, [:]),
+        (.certificateSigned, ["certificateChain": "-----BEGIN CERTIFICATE-----"]),
+    ]
+
+    @Test(arguments: centralSystemRequests)
+    func centralSystemActionsAreRefusedWithAnError(_ action: OCPPAction, payload: JSONValue) async throws {
+        let request = try action.decodeRequest(payload)
+        let (handler, authorizer, registrations) = Self.makeHandler()
+        await #expect(throws: CallHandlerError.notChargePointInitiated(action)) {
+            _ = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
+        }
+        #expect(authorizer.calls.isEmpty)
+        #expect(registrations.lookups.isEmpty)
+    }
+
+    @Test func handlerTakesTheSettingsIntervals() {
+        let database = PostgresClient.Configuration(
+            host: "localhost", username: "ocpp", password: nil, database: "ocpp", tls: .disable)
+        var settings = GatewaySettings(gatewayID: "gw-test", database: database)
+        settings.heartbeatInterval = 900
+        settings.bootRetryInterval = 15
+        let handler = CallHandler(
+            settings: settings, authorizer: FakeAuthorizer(answer: Self.acceptedTag),
+            registrations: FakeRegistrations(status: .accepted))
+        #expect(handler.heartbeatInterval == 900)
+        #expect(handler.bootRetryInterval == 15)
+    }
+}
+
+private func responseType<Request: OCPPRequest>(of _: Request.Type) -> any OCPPResponse.Type {
+    Request.Response.self
+}
+
+// MARK: - Fakes
+
+private final class FakeAuthorizer: IdTagAuthorizing {
+    struct Invocation: Equatable {
+        var idTag: String
+        var station: StationContext
+        var purpose: AuthorizationPurpose
+    }
+
+    let answer: IdTagInfo
+    private let recorded = Mutex<[Invocation]>([])
+
+    init(answer: IdTagInfo) {
+        self.answer = answer
+    }
+
+    var calls: [Invocation] { recorded.withLock { $0 } }
+
+    func authorize(
+        _ idTag: String, station: StationContext, purpose: AuthorizationPurpose
+    ) async throws
+        -> IdTagInfo
+    {
+        recorded.withLock { $0.append(Invocation(idTag: idTag, station: station, purpose: purpose)) }
+        return answer
+    }
+}
+
+private struct FailingAuthorizer: IdTagAuthorizing {
+    struct Failure: Error {}
+
+    func authorize(
+        _ idTag: String, station: StationContext, purpose: AuthorizationPurpose
+    ) async throws
+        -> IdTagInfo
+    {
+        throw Failure()
+    }
+}
+
+private final class FakeRegistrations: RegistrationLookup {
+    private struct State {
+        var status: RegistrationStatus
+        var lookups: [Int64] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(status: RegistrationStatus) {
+        state = Mutex(State(status: status))
+    }
+
+    var status: RegistrationStatus {
+        get { state.withLock { $0.status } }
+        set { state.withLock { $0.status = newValue } }
+    }
+
+    var lookups: [Int64] { state.withLock { $0.lookups } }
+
+    func registrationStatus(of stationID: Int64) async throws -> RegistrationStatus {
+        state.withLock { state in
+            state.lookups.append(stationID)
+            return state.status
+        }
+    }
+}

@@ -1,0 +1,593 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+import Synchronization
+import Testing
+
+@testable import Gateway
+
+/// The group-commit writer against a real PostgreSQL (`DATABASE_URL`), one fresh,
+/// migrated database per test. Proves invariants 1 to 4 for the gateway's side.
+@Suite("Ingest writer (PostgreSQL)", .timeLimit(.minutes(2)))
+struct IngestWriterTests {
+    static let gatewayID = "gw-ingest-test"
+
+    // MARK: Rows and answers
+
+    @Test("a CALL's row is committed and its response returned")
+    func commitsCall() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let time = Date(timeIntervalSince1970: 1_700_000_000.25)
+            var item = call(
+                station: station, id: "m-1", action: "StatusNotification",
+                payload: ["connectorId": 1, "status": "Available", "errorCode": "NoError"], response: [:])
+            item.stationTime = time
+            let outcome = try await writer.submit(item)
+            #expect(outcome == IngestOutcome(response: JSONObject(), isDuplicate: false))
+
+            let row = try await client.query(
+                """
+                SELECT gateway_id, station_id, kind, action, message_id, encode(payload_digest, 'hex'),
+                       payload::text, response::text, station_time = \(time), processed_at IS NULL
+                FROM ocpp.inbox
+                """, logger: TestDatabase.logger
+            ).collect()
+            #expect(row.count == 1)
+            let (gateway, stationID, kind, action, messageID, digest, payload, response, sameTime, unprocessed) =
+                try row[0].decode((String, Int64, String, String, String, String, String, String, Bool, Bool).self)
+            #expect(gateway == Self.gatewayID)
+            #expect(stationID == station)
+            #expect(kind == "call")
+            #expect(action == "StatusNotification")
+            #expect(messageID == "m-1")
+            #expect(digest == IngestBatchStatement.hex(item.payloadDigest!))
+            #expect(try JSONParser.parse(payload) == .object(item.payload!))
+            #expect(response == "{}")
+            #expect(sameTime)
+            #expect(unprocessed)
+            #expect(try await count(client, "ocpp.inbox_receipts") == 1)
+            #expect(writer.isDatabaseReachable)
+        }
+    }
+
+    @Test("the same CALL twice in one batch: the first copy's answer, one row")
+    func duplicateInOneBatch() async throws {
+        try await withWriter(batchMaxSize: 2, batchMaxDelay: .seconds(60)) { writer, client in
+            let station = try await makeStation(client)
+            let payload: JSONValue = ["x": 1]
+            async let first = writer.submit(
+                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "first"]))
+            async let second = writer.submit(
+                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "second"]))
+            let outcomes = try await [first, second]
+            #expect(outcomes[0].response == outcomes[1].response)
+            #expect(outcomes.filter(\.isDuplicate).count == 1)
+            let original = try #require(outcomes.first { !$0.isDuplicate })
+            let stored = try await client.scalar(
+                "SELECT response::text FROM ocpp.inbox", as: String.self)
+            #expect(try JSONParser.parse(stored) == .object(original.response!))
+            #expect(try await count(client, "ocpp.inbox") == 1)
+            #expect(try await count(client, "ocpp.inbox_receipts") == 1)
+            #expect(await writer.statistics.committedBatches == 1)
+        }
+    }
+
+    @Test("the same CALL again in a later batch: the stored answer, marked duplicate, one row")
+    func duplicateInTwoBatches() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let payload: JSONValue = ["x": 1]
+            let first = try await writer.submit(
+                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "first"]))
+            let second = try await writer.submit(
+                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "second"]))
+            #expect(first == IngestOutcome(response: object(["currentTime": "first"]), isDuplicate: false))
+            #expect(second == IngestOutcome(response: object(["currentTime": "first"]), isDuplicate: true))
+            #expect(try await count(client, "ocpp.inbox") == 1)
+            #expect(await writer.statistics.committedBatches == 2)
+        }
+    }
+
+    @Test("the same message id with another payload is a new message")
+    func reusedIDWithOtherPayload() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let first = try await writer.submit(
+                call(station: station, id: "m-1", payload: ["x": 1], response: ["n": 1]))
+            let second = try await writer.submit(
+                call(station: station, id: "m-1", payload: ["x": 2], response: ["n": 2]))
+            #expect(first == IngestOutcome(response: object(["n": 1]), isDuplicate: false))
+            #expect(second == IngestOutcome(response: object(["n": 2]), isDuplicate: false))
+            #expect(try await count(client, "ocpp.inbox") == 2)
+            #expect(try await count(client, "ocpp.inbox_receipts") == 2)
+        }
+    }
+
+    @Test("the same message id from another station is a new message")
+    func sameIDOtherStation() async throws {
+        try await withWriter { writer, client in
+            let one = try await makeStation(client, identity: "CP-1")
+            let two = try await makeStation(client, identity: "CP-2")
+            let first = try await writer.submit(call(station: one, id: "m-1", payload: ["x": 1], response: [:]))
+            let second = try await writer.submit(call(station: two, id: "m-1", payload: ["x": 1], response: [:]))
+            #expect(!first.isDuplicate)
+            #expect(!second.isDuplicate)
+            #expect(try await count(client, "ocpp.inbox") == 2)
+        }
+    }
+
+    // MARK: Transaction ids
+
+    @Test("StartTransaction: the same content under two message ids gets the same transactionId")
+    func startTransactionContentKey() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let startedAt = Date(timeIntervalSince1970: 1_700_000_000.123)
+            let key = TransactionStartKey(connectorID: 1, idTag: "TAG-1", startedAt: startedAt, meterStart: 1000)
+
+            let first = try await writer.submit(startTransaction(station: station, id: "s-1", key: key))
+            let retry = try await writer.submit(startTransaction(station: station, id: "s-2", key: key))
+            var other = key
+            other.meterStart = 1001
+            let another = try await writer.submit(startTransaction(station: station, id: "s-3", key: other))
+
+            let id = try #require(transactionID(first))
+            #expect(first.response?["idTagInfo"] == ["status": "Accepted"])
+            #expect(transactionID(retry) == id)
+            #expect(!retry.isDuplicate)  // another message id: a new message, the same start
+            let otherID = try #require(transactionID(another))
+            #expect(otherID != id)
+            #expect(try await count(client, "ocpp.transaction_starts") == 2)
+            #expect(try await count(client, "ocpp.inbox") == 3)
+            let stored = try await client.scalar(
+                "SELECT (response->>'transactionId')::int FROM ocpp.inbox WHERE message_id = 's-2'", as: Int32.self)
+            #expect(Int64(stored) == id)
+            let startRow = try await client.scalar(
+                """
+                SELECT transaction_id FROM ocpp.transaction_starts
+                WHERE station_id = \(station) AND connector_id = 1 AND id_tag = 'TAG-1'
+                  AND started_at = \(RFC3339.format(startedAt))::timestamptz AND meter_start = 1000
+                """, as: Int32.self)
+            #expect(Int64(startRow) == id)
+        }
+    }
+
+    @Test("StartTransaction: two message ids with the same content in one batch share the transactionId")
+    func startTransactionContentKeyInOneBatch() async throws {
+        try await withWriter(batchMaxSize: 3, batchMaxDelay: .seconds(60)) { writer, client in
+            let station = try await makeStation(client)
+            let key = TransactionStartKey(
+                connectorID: 2, idTag: "TAG-2", startedAt: Date(timeIntervalSince1970: 1_700_000_100), meterStart: 5)
+            async let a = writer.submit(startTransaction(station: station, id: "s-1", key: key))
+            async let b = writer.submit(startTransaction(station: station, id: "s-2", key: key))
+            async let c = writer.submit(startTransaction(station: station, id: "s-2", key: key))
+            let outcomes = try await [a, b, c]
+            let ids = Set(outcomes.map(transactionID))
+            #expect(ids.count == 1)
+            #expect(ids.first! != nil)
+            #expect(outcomes.filter(\.isDuplicate).count == 1)
+            #expect(await writer.statistics.committedBatches == 1)
+            #expect(try await count(client, "ocpp.transaction_starts") == 1)
+            #expect(try await count(client, "ocpp.inbox") == 2)
+        }
+    }
+
+    // MARK: Events
+
+    @Test("connect and disconnect events are rows too")
+    func connectionEvents() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let connected = try await writer.submit(
+                WorkItem(
+                    kind: .connected, stationID: station, receivedAt: Date(),
+                    payload: object(["remoteAddress": "10.0.0.1"])))
+            let disconnected = try await writer.submit(
+                WorkItem(kind: .disconnected, stationID: station, receivedAt: Date(), payload: object(["code": 1000])))
+            #expect(connected == IngestOutcome(response: nil, isDuplicate: false))
+            #expect(disconnected == IngestOutcome(response: nil, isDuplicate: false))
+            let rows = try await client.query(
+                """
+                SELECT kind, action IS NULL AND message_id IS NULL AND payload_digest IS NULL AND response IS NULL,
+                       payload::text
+                FROM ocpp.inbox ORDER BY id
+                """, logger: TestDatabase.logger
+            ).collect()
+            let decoded = try rows.map { try $0.decode((String, Bool, String).self) }
+            #expect(decoded.map(\.0) == ["connected", "disconnected"])
+            #expect(decoded.allSatisfy { $0.1 })
+            #expect(try JSONParser.parse(decoded[0].2) == ["remoteAddress": "10.0.0.1"])
+            #expect(try await count(client, "ocpp.inbox_receipts") == 0)
+        }
+    }
+
+    @Test("a CALL without message id or digest is refused before it is queued")
+    func invalidItem() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            var item = call(station: station, id: "m-1", payload: [:], response: [:])
+            item.payloadDigest = nil
+            await #expect(throws: IngestError.self) { try await writer.submit(item) }
+        }
+    }
+
+    // MARK: Notification
+
+    @Test("a committed batch notifies ocpp_inbox with the gateway id")
+    func notifies() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let payload = try await client.withConnection { connection in
+                try await connection.listen(on: "ocpp_inbox") { notifications in
+                    _ = try await writer.submit(
+                        WorkItem(kind: .connected, stationID: station, receivedAt: Date(), payload: JSONObject()))
+                    for try await notification in notifications { return notification.payload }
+                    return "(no notification)"
+                }
+            }
+            #expect(payload == Self.gatewayID)
+        }
+    }
+
+    // MARK: Ack after commit
+
+    @Test("submit does not return while the row cannot be committed, and returns once it is")
+    func ackAfterCommit() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let finished = Flag()
+            let submission = try await client.withTransaction(logger: TestDatabase.logger) { connection in
+                try await connection.query(
+                    "LOCK TABLE ocpp.inbox IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
+                let submission = Task {
+                    defer { finished.set() }
+                    return try await writer.submit(
+                        call(station: station, id: "m-1", payload: ["x": 1], response: ["ok": true]))
+                }
+                try await eventually("the batch statement waits for the lock") {
+                    await lockWaiters(client) > 0
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(!finished.isSet)
+                #expect(await writer.statistics.committedBatches == 0)
+                return submission
+            }
+            let outcome = try await submission.value
+            #expect(outcome == IngestOutcome(response: object(["ok": true]), isDuplicate: false))
+            #expect(try await count(client, "ocpp.inbox") == 1)
+        }
+    }
+
+    @Test("a batch whose connection is lost is retried; the item is answered once committed")
+    func retriesAfterConnectionLoss() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let submission = try await client.withTransaction(logger: TestDatabase.logger) { connection in
+                try await connection.query(
+                    "LOCK TABLE ocpp.inbox IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
+                let submission = Task {
+                    try await writer.submit(call(station: station, id: "m-1", payload: ["x": 1], response: ["n": 1]))
+                }
+                try await eventually("the batch statement waits for the lock") {
+                    await lockWaiters(client) > 0
+                }
+                let terminated = try await client.scalar(
+                    """
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    """, as: Int64.self)
+                #expect(terminated == 1)
+                try await eventually("the writer notices the failure") {
+                    await writer.statistics.failedAttempts >= 1
+                }
+                #expect(!writer.isDatabaseReachable)
+                // The retry waits for the lock again.
+                try await eventually("the batch is retried") { await lockWaiters(client) > 0 }
+                return submission
+            }
+            let outcome = try await submission.value
+            #expect(outcome == IngestOutcome(response: object(["n": 1]), isDuplicate: false))
+            #expect(try await count(client, "ocpp.inbox") == 1)
+            #expect(writer.isDatabaseReachable)
+        }
+    }
+
+    @Test("a receipt another gateway has not committed yet: the item is written again and gets its answer")
+    func concurrentReceipt() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let item = call(station: station, id: "m-1", payload: ["x": 1], response: ["from": "this gateway"])
+            let digest = IngestBatchStatement.hex(item.payloadDigest!)
+            let submission = try await client.withTransaction(logger: TestDatabase.logger) { connection in
+                // What another gateway's batch does for the same message.
+                try await connection.query(
+                    """
+                    INSERT INTO ocpp.inbox_receipts (station_id, message_id, payload_digest, response)
+                    VALUES (\(station), 'm-1', decode(\(digest), 'hex'), '{"from": "other gateway"}')
+                    """, logger: TestDatabase.logger)
+                let submission = Task { try await writer.submit(item) }
+                try await eventually("the batch statement waits for the other transaction") {
+                    await lockWaiters(client) > 0
+                }
+                return submission
+            }
+            let outcome = try await submission.value
+            #expect(outcome == IngestOutcome(response: object(["from": "other gateway"]), isDuplicate: true))
+            #expect(await writer.statistics.committedBatches == 2)
+            #expect(try await count(client, "ocpp.inbox") == 0)
+        }
+    }
+
+    @Test("the same messages at two gateways at once: one row and one answer each")
+    func twoGateways() async throws {
+        try await TestDatabase.withFreshDatabase { client, _ in
+            _ = try await TestDatabase.migrate(client)
+            let station = try await makeStation(client)
+            let gatewayA = IngestWriter(
+                client: client, gatewayID: "gw-a", batchMaxDelay: .milliseconds(2), logger: TestDatabase.logger)
+            let gatewayB = IngestWriter(
+                client: client, gatewayID: "gw-b", batchMaxDelay: .milliseconds(2), logger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await gatewayA.run() }
+                group.addTask { try await gatewayB.run() }
+                let messages = 40
+                let pairs = try await withThrowingTaskGroup(of: (IngestOutcome, IngestOutcome).self) { pairs in
+                    for index in 0..<messages {
+                        pairs.addTask {
+                            if index.isMultiple(of: 2) {
+                                // A retransmission that reaches the other gateway.
+                                let payload: JSONValue = ["n": .integer(Int64(index))]
+                                async let viaA = gatewayA.submit(
+                                    call(station: station, id: "m-\(index)", payload: payload, response: ["via": "a"]))
+                                async let viaB = gatewayB.submit(
+                                    call(station: station, id: "m-\(index)", payload: payload, response: ["via": "b"]))
+                                return try await (viaA, viaB)
+                            } else {
+                                // A StartTransaction retried under a new message id.
+                                let key = TransactionStartKey(
+                                    connectorID: 1, idTag: "TAG", startedAt: Date(timeIntervalSince1970: Double(index)),
+                                    meterStart: index)
+                                async let viaA = gatewayA.submit(
+                                    startTransaction(station: station, id: "s-\(index)-a", key: key))
+                                async let viaB = gatewayB.submit(
+                                    startTransaction(station: station, id: "s-\(index)-b", key: key))
+                                return try await (viaA, viaB)
+                            }
+                        }
+                    }
+                    return try await pairs.reduce(into: []) { $0.append($1) }
+                }
+                for (viaA, viaB) in pairs {
+                    if let id = transactionID(viaA) {
+                        #expect(transactionID(viaB) == id)
+                        #expect(!viaA.isDuplicate && !viaB.isDuplicate)
+                    } else {
+                        #expect(viaA.response == viaB.response)
+                        #expect([viaA, viaB].filter(\.isDuplicate).count == 1)
+                    }
+                }
+                #expect(try await count(client, "ocpp.inbox") == Int64(messages / 2 + messages))
+                #expect(try await count(client, "ocpp.inbox_receipts") == Int64(messages / 2 + messages))
+                #expect(try await count(client, "ocpp.transaction_starts") == Int64(messages / 2))
+                await gatewayA.shutdown()
+                await gatewayB.shutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("an item the database refuses fails alone; the rest of its batch is written")
+    func poisonItem() async throws {
+        try await withWriter(batchMaxSize: 3, batchMaxDelay: .seconds(60)) { writer, client in
+            let station = try await makeStation(client)
+            async let good1 = writer.submit(call(station: station, id: "m-1", payload: ["x": 1], response: [:]))
+            async let bad = error {
+                try await writer.submit(call(station: 987_654, id: "m-2", payload: ["x": 2], response: [:]))
+            }
+            async let good2 = writer.submit(call(station: station, id: "m-3", payload: ["x": 3], response: [:]))
+            _ = try await (good1, good2)
+            guard case .rejected? = await bad as? IngestError else {
+                Issue.record("the item of an unknown station was not rejected")
+                return
+            }
+            #expect(try await count(client, "ocpp.inbox") == 2)
+            let statistics = await writer.statistics
+            #expect(statistics.failedAttempts >= 2)
+            #expect(statistics.committedItems == 2)
+        }
+    }
+
+    // MARK: Batching
+
+    @Test("many concurrent submissions share few batches")
+    func groupCommit() async throws {
+        try await withWriter(batchMaxSize: 50, batchMaxDelay: .milliseconds(20)) { writer, client in
+            let station = try await makeStation(client)
+            let submissions = 200
+            try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+                for index in 0..<submissions {
+                    group.addTask {
+                        try await writer.submit(
+                            call(
+                                station: station, id: "m-\(index)", payload: ["n": .integer(Int64(index))],
+                                response: [:]))
+                    }
+                }
+                for try await outcome in group { #expect(!outcome.isDuplicate) }
+            }
+            #expect(try await count(client, "ocpp.inbox") == Int64(submissions))
+            let statistics = await writer.statistics
+            #expect(statistics.committedItems == submissions)
+            #expect(statistics.committedBatches >= submissions / 50)
+            #expect(statistics.committedBatches <= submissions / 4)
+            #expect(statistics.statements == statistics.committedBatches)
+        }
+    }
+
+    // MARK: Shutdown and outages
+
+    @Test("graceful shutdown writes what is queued, then refuses new items")
+    func shutdownFlushes() async throws {
+        try await TestDatabase.withFreshDatabase { client, _ in
+            _ = try await TestDatabase.migrate(client)
+            let station = try await makeStation(client)
+            let writer = IngestWriter(
+                client: client, gatewayID: Self.gatewayID, batchMaxSize: 100, batchMaxDelay: .seconds(60),
+                logger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.run() }
+                let submissions = (0..<3).map { index in
+                    Task {
+                        try await writer.submit(
+                            call(
+                                station: station, id: "m-\(index)", payload: ["n": .integer(Int64(index))],
+                                response: [:]))
+                    }
+                }
+                try await eventually("the items are queued") { await writer.pendingCount == 3 }
+                await writer.shutdown()
+                try await group.next()  // run() returned
+                for submission in submissions { _ = try await submission.value }
+                await #expect(throws: IngestError.shuttingDown) {
+                    try await writer.submit(WorkItem(kind: .connected, stationID: station, receivedAt: Date()))
+                }
+            }
+            #expect(try await count(client, "ocpp.inbox") == 3)
+        }
+    }
+
+    @Test("with the database unreachable an item fails as unavailable after the timeout, never as committed")
+    func unreachableDatabase() async throws {
+        let nowhere = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "nowhere", tls: .disable)
+        let client = PostgresClient(configuration: nowhere, backgroundLogger: TestDatabase.logger)
+        let writer = IngestWriter(
+            client: client, gatewayID: Self.gatewayID, ingestTimeout: .seconds(1), logger: TestDatabase.logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            group.addTask { try? await writer.run() }
+            await #expect(throws: IngestError.unavailable) {
+                try await writer.submit(call(station: 1, id: "m-1", payload: [:], response: [:]))
+            }
+            #expect(!writer.isDatabaseReachable)
+            #expect(await writer.statistics.committedBatches == 0)
+            await writer.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A fresh database with a running writer; the writer is shut down gracefully
+    /// after `body`.
+    func withWriter(
+        batchMaxSize: Int = 500, batchMaxDelay: Duration = .milliseconds(5), ingestTimeout: Duration = .seconds(60),
+        _ body: @Sendable @escaping (IngestWriter, PostgresClient) async throws -> Void
+    ) async throws {
+        try await TestDatabase.withFreshDatabase { client, _ in
+            _ = try await TestDatabase.migrate(client)
+            let writer = IngestWriter(
+                client: client, gatewayID: Self.gatewayID, batchMaxSize: batchMaxSize, batchMaxDelay: batchMaxDelay,
+                ingestTimeout: ingestTimeout, logger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.run() }
+                do {
+                    try await body(writer, client)
+                    await writer.shutdown()
+                    try await group.waitForAll()
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Test data
+
+private func makeStation(_ client: PostgresClient, identity: String = "CP-1") async throws -> Int64 {
+    try await client.scalar("INSERT INTO ocpp.stations (identity) VALUES (\(identity)) RETURNING id", as: Int64.self)
+}
+
+private func call(
+    station: Int64, id: String, action: String = "DataTransfer", payload: JSONValue, response: JSONValue
+) -> WorkItem {
+    WorkItem(
+        kind: .call, stationID: station, receivedAt: Date(), action: action, messageID: id,
+        payload: object(payload),
+        // The gateway uses SHA-256; any bytes that identify the payload will do here.
+        payloadDigest: Array(payload.jsonText.utf8), response: object(response))
+}
+
+private func startTransaction(station: Int64, id: String, key: TransactionStartKey) -> WorkItem {
+    var item = call(
+        station: station, id: id, action: "StartTransaction",
+        payload: [
+            "connectorId": .integer(Int64(key.connectorID)), "idTag": .string(key.idTag),
+            "meterStart": .integer(Int64(key.meterStart)), "timestamp": .string(RFC3339.format(key.startedAt)),
+        ],
+        response: ["idTagInfo": ["status": "Accepted"]])
+    item.stationTime = key.startedAt
+    item.transactionStart = key
+    return item
+}
+
+private func transactionID(_ outcome: IngestOutcome) -> Int64? {
+    guard case .integer(let id)? = outcome.response?["transactionId"] else { return nil }
+    return id
+}
+
+private func count(_ client: PostgresClient, _ table: String) async throws -> Int64 {
+    try await client.scalar(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), as: Int64.self)
+}
+
+/// Backends of the test database waiting for a lock. Errors read as none: right
+/// after a backend is terminated, the pool may still hand out its dead connection.
+private func lockWaiters(_ client: PostgresClient) async -> Int64 {
+    (try? await client.scalar(
+        """
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+        """, as: Int64.self)) ?? 0
+}
+
+/// Polls `condition` until it holds; fails after a generous timeout instead of hanging.
+private func eventually(
+    _ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw EventuallyTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+private struct EventuallyTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting until \(what)" }
+}
+
+private final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
+}
+
+/// The error `body` throws, if any.
+private func error(_ body: () async throws -> IngestOutcome) async -> (any Error)? {
+    do {
+        _ = try await body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// The object of a JSON literal.
+private func object(_ value: JSONValue) -> JSONObject {
+    guard case .object(let object) = value else { preconditionFailure("not an object: \(value)") }
+    return object
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+import Testing
+
+/// A fresh, empty database per test on the server of `DATABASE_URL`, which the test
+/// command (`scripts/test`) starts. Without it these tests fail with a clear message:
+/// database behaviour is never faked.
+enum TestDatabase {
+    static let logger: Logger = {
+        var logger = Logger(label: "tests")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static var serverConfiguration: PostgresClient.Configuration {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+                throw ConfigurationError(setting: "DATABASE_URL", reason: "is not set: run the tests with scripts/test")
+            }
+            return try DatabaseURL(url).configuration
+        }
+    }
+
+    /// The repository's `sql/` folder (this file is in `Tests/GatewayTests/Support/`).
+    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .appendingPathComponent("sql")
+
+    /// Creates a database, runs `body` with a client for it, and drops it after.
+    static func withFreshDatabase<Result: Sendable>(
+        _ body: @Sendable (PostgresClient, PostgresClient.Configuration) async throws -> Result
+    ) async throws -> Result {
+        let server = try serverConfiguration
+        let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        try await PostgresClient.withClient(configuration: server, logger: logger) { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        }
+        var database = server
+        database.database = String(name)
+        let configuration = database
+        do {
+            let result = try await PostgresClient.withClient(configuration: configuration, logger: logger) {
+                try await body($0, configuration)
+            }
+            try await drop(String(name), server: server)
+            return result
+        } catch {
+            try? await drop(String(name), server: server)
+            // PSQLError hides the server's message from its description; tests want it.
+            if let error = error as? PSQLError {
+                throw DatabaseTestError(message: error.serverInfo?[.message] ?? String(reflecting: error))
+            }
+            throw error
+        }
+    }
+
+    private static func drop(_ name: String, server: PostgresClient.Configuration) async throws {
+        try await PostgresClient.withClient(configuration: server, logger: logger) { admin in
+            try await admin.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        }
+    }
+
+    static func migrate(_ client: PostgresClient, directory: URL = migrationsDirectory) async throws -> [String] {
+        try await MigrationRunner(client: client, directory: directory, logger: logger).run()
+    }
+}
+
+extension PostgresClient {
+    /// The single value of a one-row, one-column query.
+    func scalar<Value: PostgresDecodable & Sendable>(
+        _ query: PostgresQuery, as type: Value.Type = Value.self
+    )
+        async throws -> Value
+    {
+        let rows = try await self.query(query, logger: TestDatabase.logger)
+        // Drained to the end: a row sequence left unfinished keeps its pool lease.
+        guard let row = try await rows.collect().first else { throw NoRowsError() }
+        return try row.decode(Value.self)
+    }
+}
+
+struct NoRowsError: Error {}
+
+struct DatabaseTestError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { "PostgreSQL: \(message)" }
+}
