@@ -72,6 +72,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fixtures shared by the test targets: a fresh, migrated database per test.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Shared",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProtocolTests",
             dependencies: ["Shared"],
@@ -82,6 +93,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "Shared",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +108,7 @@ let package = Package(
             name: "DatabaseTests",
             dependencies: [
                 "Shared",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

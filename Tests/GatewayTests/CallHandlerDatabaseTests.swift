@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Shared
+import TestSupport
 import Testing
 
 @testable import Gateway

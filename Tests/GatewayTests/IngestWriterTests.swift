@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Shared
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Gateway

@@ -1,5 +1,6 @@
 import PostgresNIO
 import Shared
+import TestSupport
 
 extension TestDatabase {
     /// Simulates a database outage for one test database, leaving the server (and

@@ -7,14 +7,14 @@ import Testing
 /// A fresh, empty database per test on the server of `DATABASE_URL`, which the test
 /// command (`scripts/test`) starts. Without it these tests fail with a clear message:
 /// database behaviour is never faked.
-enum TestDatabase {
-    static let logger: Logger = {
+public enum TestDatabase {
+    public static let logger: Logger = {
         var logger = Logger(label: "tests")
         logger.logLevel = .warning
         return logger
     }()
 
-    static var serverConfiguration: PostgresClient.Configuration {
+    public static var serverConfiguration: PostgresClient.Configuration {
         get throws {
             guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
                 throw ConfigurationError(setting: "DATABASE_URL", reason: "is not set: run the tests with scripts/test")
@@ -23,13 +23,13 @@ enum TestDatabase {
         }
     }
 
-    /// The repository's `sql/` folder.
-    static let migrationsDirectory = URL(fileURLWithPath: #filePath)
+    /// The repository's `sql/` folder (this file is in `Tests/TestSupport/`).
+    public static let migrationsDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("sql")
 
     /// Creates a database, runs `body` with a client for it, and drops it after.
-    static func withFreshDatabase<Result: Sendable>(
+    public static func withFreshDatabase<Result: Sendable>(
         _ body: @Sendable (PostgresClient, PostgresClient.Configuration) async throws -> Result
     ) async throws -> Result {
         let server = try serverConfiguration
@@ -63,14 +63,14 @@ enum TestDatabase {
         }
     }
 
-    static func migrate(_ client: PostgresClient, directory: URL = migrationsDirectory) async throws -> [String] {
+    public static func migrate(_ client: PostgresClient, directory: URL = migrationsDirectory) async throws -> [String] {
         try await MigrationRunner(client: client, directory: directory, logger: logger).run()
     }
 }
 
 extension PostgresClient {
     /// The single value of a one-row, one-column query.
-    func scalar<Value: PostgresDecodable & Sendable>(
+    public func scalar<Value: PostgresDecodable & Sendable>(
         _ query: PostgresQuery, as type: Value.Type = Value.self
     )
         async throws -> Value
@@ -82,9 +82,9 @@ extension PostgresClient {
     }
 }
 
-struct NoRowsError: Error {}
+public struct NoRowsError: Error {}
 
-struct DatabaseTestError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { "PostgreSQL: \(message)" }
+public struct DatabaseTestError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { "PostgreSQL: \(message)" }
 }
