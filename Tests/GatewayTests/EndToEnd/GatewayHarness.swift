@@ -13,7 +13,6 @@ import Synchronization
 struct GatewayHarness {
     let port: Int
     let gatewayID: String
-    let prometheus: PrometheusCollectorRegistry
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
@@ -44,7 +43,7 @@ struct GatewayHarness {
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw HarnessError.didNotStart }
-        return GatewayHarness(port: port, gatewayID: gatewayID, prometheus: prometheus, group: group, running: running)
+        return GatewayHarness(port: port, gatewayID: gatewayID, group: group, running: running)
     }
 
     /// Graceful shutdown, as on SIGTERM; waits until every service has stopped.
@@ -53,12 +52,6 @@ struct GatewayHarness {
         try await running.value
     }
 
-    /// The Prometheus text of this instance's registry.
-    var metricsText: String {
-        var bytes: [UInt8] = []
-        prometheus.emit(into: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 enum HarnessError: Error {

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Shared
+import Synchronization
 
 /// A charge point for end-to-end tests: a real WebSocket client that sends frames
 /// and reads the gateway's replies in order.
@@ -79,19 +80,32 @@ final class TestStation: Sendable {
         }
     }
 
-    func boot() async throws {
-        _ = try await callResult("BootNotification", ["chargePointVendor": "Test", "chargePointModel": "E2E"])
-    }
-
-    /// Closes from the station's side.
-    func close() async {
+    /// Closes from the station's side; waits at most `timeout` for the handshake.
+    func close(timeout: Duration = .seconds(5)) async {
         try? await outbound.close(.normalClosure, reason: nil)
-        _ = try? await connection.value
+        _ = try? await closed(timeout: timeout)
     }
 
-    /// Waits for the gateway to close the connection; returns its close frame.
-    func closed() async throws -> WebSocketCloseFrame? {
-        try await connection.value
+    /// Waits for the connection to end; returns the gateway's close frame. Throws
+    /// ``TestStationError/timedOut`` rather than waiting for ever.
+    func closed(timeout: Duration = .seconds(10)) async throws -> WebSocketCloseFrame? {
+        let connection = self.connection
+        let outcome = Mutex<Result<WebSocketCloseFrame?, any Error>?>(nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            let finish: @Sendable (Result<WebSocketCloseFrame?, any Error>) -> Void = { result in
+                let first = outcome.withLock { stored -> Bool in
+                    guard stored == nil else { return false }
+                    stored = result
+                    return true
+                }
+                if first { continuation.resume(with: result) }
+            }
+            Task { finish(await connection.result) }
+            Task {
+                try? await Task.sleep(for: timeout)
+                finish(.failure(TestStationError.timedOut))
+            }
+        }
     }
 }
 
