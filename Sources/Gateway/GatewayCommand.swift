@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
 import Prometheus
 import ServiceLifecycle
 import Shared
@@ -29,13 +28,7 @@ struct GatewayCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
-        let prometheus = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        let prometheus = ProcessBootstrap.bootstrap(logLevel: logLevel)
         var logger = Logger(label: "ocpp-gateway")
         logger[metadataKey: "gateway"] = "\(settings.gatewayID)"
         logger.info(

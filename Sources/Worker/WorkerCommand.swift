@@ -4,7 +4,8 @@ import ArgumentParser
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocpp-worker",
-        abstract: "The OCPP central system's worker: schema migrations and demo data.",
-        subcommands: [MigrateCommand.self, SeedCommand.self]
+        abstract: "The OCPP central system's worker: applies work rows, runs maintenance, migrations and demo data.",
+        subcommands: [RunCommand.self, MigrateCommand.self, SeedCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 }

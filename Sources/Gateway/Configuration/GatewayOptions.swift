@@ -91,12 +91,8 @@ struct GatewayOptions: ParsableArguments {
             "OCPP_MAX_FRAME_SIZE", flag: maxFrameSize, default: result.maxFrameSize, range: 1024...16_777_216)
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
-        let level = settings.string("LOG_LEVEL", flag: logLevel, default: "info")
-        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
-            throw ConfigurationError(
-                setting: "LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
-        }
-        return (result, logLevel)
+        let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))
+        return (result, level)
     }
 
     /// `<host name>-<process id>`, lower-cased and reduced to the allowed characters.

@@ -27,18 +27,18 @@ struct StationSessionRunner: Sendable {
             return
         }
 
-        let sessionID = UUID()
+        let session = SessionIdentity(id: UUID(), connectedAt: RFC3339.format(Date()))
         do {
             try await dependencies.stations.openSession(
-                stationID: station.stationID, sessionID: sessionID, gatewayID: dependencies.gatewayID,
-                remoteAddress: remoteAddress)
+                stationID: station.stationID, sessionID: session.id, gatewayID: dependencies.gatewayID,
+                remoteAddress: remoteAddress, connectedAt: session.connectedAt)
         } catch {
             logger.error("session not recorded: \(String(reflecting: error))")
             try? await outbound.close(.unexpectedServerError, reason: "try again later")
             return
         }
         let connection = StationConnection(
-            station: station, sessionID: sessionID, registration: registration, outbound: outbound,
+            station: station, sessionID: session.id, registration: registration, outbound: outbound,
             dependencies: dependencies, logger: logger)
         if let previous = await registry.register(connection) {
             dependencies.metrics.takeovers.increment()
@@ -47,7 +47,7 @@ struct StationSessionRunner: Sendable {
         dependencies.metrics.connections.increment()
         dependencies.metrics.connectionsOpened.increment()
         logger.info("connected")
-        await journal(.connected, station: station, sessionID: sessionID, remoteAddress: remoteAddress, logger: logger)
+        await journal(.connected, station: station, session: session, remoteAddress: remoteAddress, logger: logger)
 
         shutdown.onShutdown {
             Task { await connection.close(code: .goingAway, reason: "the gateway is shutting down") }
@@ -68,18 +68,22 @@ struct StationSessionRunner: Sendable {
 
         await registry.remove(connection)
         dependencies.metrics.connections.decrement()
-        try? await dependencies.stations.closeSession(stationID: station.stationID, sessionID: sessionID)
+        try? await dependencies.stations.closeSession(stationID: station.stationID, sessionID: session.id)
         await journal(
-            .disconnected, station: station, sessionID: sessionID, remoteAddress: remoteAddress, logger: logger)
+            .disconnected, station: station, session: session, remoteAddress: remoteAddress, logger: logger)
         logger.info("disconnected")
     }
 
+    /// Connect and disconnect work rows carry the session's id and start, from which
+    /// the worker merges the station's online state in any order.
     private func journal(
-        _ kind: WorkItem.Kind, station: StationContext, sessionID: UUID, remoteAddress: String?, logger: Logger
+        _ kind: WorkItem.Kind, station: StationContext, session: SessionIdentity, remoteAddress: String?,
+        logger: Logger
     ) async {
         var payload = JSONObject([
-            (key: "sessionId", value: .string(sessionID.uuidString.lowercased())),
+            (key: "sessionId", value: .string(session.id.uuidString.lowercased())),
             (key: "gatewayId", value: .string(dependencies.gatewayID)),
+            (key: "connectedAt", value: .string(session.connectedAt)),
         ])
         if let remoteAddress { payload.members.append((key: "remoteAddress", value: .string(remoteAddress))) }
         do {
@@ -89,4 +93,11 @@ struct StationSessionRunner: Sendable {
             logger.warning("\(kind.rawValue) event not journaled: \(String(reflecting: error))")
         }
     }
+}
+
+/// One WebSocket session of a station: its id and when it began (RFC 3339 text, as
+/// stored in the session row and in the connect and disconnect work rows).
+struct SessionIdentity: Sendable {
+    var id: UUID
+    var connectedAt: String
 }

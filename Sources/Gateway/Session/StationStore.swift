@@ -19,7 +19,11 @@ protocol StationStore: Sendable {
     func register(identity: String, status: RegistrationStatus) async throws -> StationRecord
     /// Records this connection as the station's live session and, in the same
     /// statement, tells the gateway that held the previous one to close it.
-    func openSession(stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?) async throws
+    /// `connectedAt` is RFC 3339 text, the very value the connect work row carries,
+    /// so that a disconnect recorded later from the session row names the same instant.
+    func openSession(
+        stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?, connectedAt: String
+    ) async throws
     /// Removes the session row if it is still this connection's.
     func closeSession(stationID: Int64, sessionID: UUID) async throws
     func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws
@@ -54,7 +58,9 @@ struct PostgresStationStore: StationStore {
             id: id, registrationStatus: RegistrationStatus(rawValue: stored) ?? .pending, passwordHash: hash)
     }
 
-    func openSession(stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?) async throws {
+    func openSession(
+        stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?, connectedAt: String
+    ) async throws {
         _ = try await client.query(
             """
             WITH gateway AS (
@@ -63,11 +69,11 @@ struct PostgresStationStore: StationStore {
             ), previous AS (
                 SELECT gateway_id, session_id FROM ocpp.station_sessions WHERE station_id = \(stationID) FOR UPDATE
             ), upserted AS (
-                INSERT INTO ocpp.station_sessions (station_id, gateway_id, session_id, remote_address)
-                VALUES (\(stationID), \(gatewayID), \(sessionID), \(remoteAddress))
+                INSERT INTO ocpp.station_sessions (station_id, gateway_id, session_id, remote_address, connected_at)
+                VALUES (\(stationID), \(gatewayID), \(sessionID), \(remoteAddress), \(connectedAt)::timestamptz)
                 ON CONFLICT (station_id) DO UPDATE SET gateway_id = excluded.gateway_id,
                     session_id = excluded.session_id, remote_address = excluded.remote_address,
-                    connected_at = now(), clock_offset_ms = NULL
+                    connected_at = excluded.connected_at, clock_offset_ms = NULL
                 RETURNING 1
             )
             SELECT pg_notify(\(GatewayChannel.name(of: "")) || previous.gateway_id,

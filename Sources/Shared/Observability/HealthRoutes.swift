@@ -2,9 +2,9 @@ import Hummingbird
 import Prometheus
 
 /// `/healthz` (the process is alive), `/readyz` (it can store what it acknowledges)
-/// and `/metrics` (Prometheus text).
-enum HealthRoutes {
-    static func add(
+/// and `/metrics` (Prometheus text), served by the gateway and the worker alike.
+public enum HealthRoutes {
+    public static func add(
         to router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry,
         isReady: @escaping @Sendable () async -> Bool
     ) {

@@ -1,0 +1,28 @@
+import Logging
+import Metrics
+import Prometheus
+
+/// Process-wide logging and metrics, set up once at start by each executable:
+/// log lines to standard output at `logLevel`, metrics into a Prometheus registry
+/// that `/metrics` serves.
+public enum ProcessBootstrap {
+    public static func bootstrap(logLevel: Logger.Level) -> PrometheusCollectorRegistry {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        return prometheus
+    }
+
+    /// Reads a `LOG_LEVEL` value.
+    public static func logLevel(_ text: String) throws(ConfigurationError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ConfigurationError(
+                setting: "LOG_LEVEL", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
+}

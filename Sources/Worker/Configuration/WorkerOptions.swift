@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+
+/// The worker's flags; each names the environment variable it overrides.
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL. [env: DATABASE_URL]") var databaseURL: String?
+    @Option(help: "This instance's name in logs. [env: OCPP_WORKER_ID, default: host name and process id]")
+    var workerID: String?
+    @Option(help: "Apply pending migrations at start: true or false. [env: OCPP_MIGRATE, default: true]")
+    var migrate: String?
+    @Option(help: "Folder of the numbered SQL migrations. [env: OCPP_MIGRATIONS_DIR, default: ./sql]")
+    var migrationsDir: String?
+    @Option(help: "Address of /healthz, /readyz and /metrics. [env: OCPP_WORKER_HOST, default: 0.0.0.0]")
+    var host: String?
+    @Option(help: "Port of /healthz, /readyz and /metrics. [env: OCPP_WORKER_PORT, default: 9100]")
+    var port: String?
+    @Option(help: "Most work rows applied per transaction. [env: OCPP_WORKER_BATCH_SIZE, default: 1000]")
+    var batchSize: String?
+    @Option(help: "Inbox poll interval without NOTIFY, milliseconds. [env: OCPP_WORKER_POLL_MS, default: 1000]")
+    var pollMs: String?
+    @Option(help: "Hourly rollup refresh interval, seconds. [env: OCPP_ROLLUP_INTERVAL, default: 300]")
+    var rollupInterval: String?
+    @Option(
+        help: "Partition, retention and archive job interval, seconds. [env: OCPP_MAINTENANCE_INTERVAL, default: 600]")
+    var maintenanceInterval: String?
+    @Option(
+        help: "Heartbeat age after which a gateway is dead, seconds. [env: OCPP_GATEWAY_TIMEOUT, default: 60]")
+    var gatewayTimeout: String?
+    @Option(help: "Days of raw meter values kept, 0 forever. [env: OCPP_METER_VALUES_RETENTION_DAYS, default: 30]")
+    var meterValuesRetentionDays: String?
+    @Option(help: "Days of the inbox journal kept, 0 forever. [env: OCPP_INBOX_RETENTION_DAYS, default: 14]")
+    var inboxRetentionDays: String?
+    @Option(
+        help: "Days of status history and station events kept, 0 forever. [env: OCPP_EVENT_RETENTION_DAYS, default: 365]"
+    )
+    var eventRetentionDays: String?
+    @Option(
+        help: "Days after which meter values are archived, 0 no archive. [env: OCPP_ARCHIVE_AFTER_DAYS, default: 7]")
+    var archiveAfterDays: String?
+    @Option(
+        help: "Days a retransmission receipt is kept. [env: OCPP_RECEIPT_RETENTION_DAYS, default: 7]")
+    var receiptRetentionDays: String?
+    @Option(help: "Days of partitions created ahead (plain path). [env: OCPP_PARTITIONS_AHEAD_DAYS, default: 7]")
+    var partitionsAheadDays: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
+    var logLevel: String?
+
+    func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> (WorkerSettings, Logger.Level) {
+        let settings = SettingsResolver(environment: environment)
+        let databaseURL = try settings.requiredString("DATABASE_URL", flag: databaseURL, flagName: "database-url")
+        var result = WorkerSettings(
+            database: try DatabaseURL(databaseURL).configuration,
+            workerID: settings.string("OCPP_WORKER_ID", flag: workerID, default: Self.defaultWorkerID()))
+        result.migrateAtStart = try settings.boolean("OCPP_MIGRATE", flag: migrate, default: result.migrateAtStart)
+        result.migrationsDirectory = settings.string(
+            "OCPP_MIGRATIONS_DIR", flag: migrationsDir, default: result.migrationsDirectory)
+        result.host = settings.string("OCPP_WORKER_HOST", flag: host, default: result.host)
+        result.port = try settings.integer("OCPP_WORKER_PORT", flag: port, default: result.port, range: 0...65535)
+        result.batchSize = try settings.integer(
+            "OCPP_WORKER_BATCH_SIZE", flag: batchSize, default: result.batchSize, range: 1...50_000)
+        result.pollInterval = try settings.duration(
+            "OCPP_WORKER_POLL_MS", flag: pollMs, default: result.pollInterval, unit: .milliseconds(1),
+            range: 10...600_000)
+        result.rollupInterval = try settings.duration(
+            "OCPP_ROLLUP_INTERVAL", flag: rollupInterval, default: result.rollupInterval, unit: .seconds(1),
+            range: 1...900)
+        result.maintenanceInterval = try settings.duration(
+            "OCPP_MAINTENANCE_INTERVAL", flag: maintenanceInterval, default: result.maintenanceInterval,
+            unit: .seconds(1), range: 1...86_400)
+        result.gatewayTimeout = try settings.duration(
+            "OCPP_GATEWAY_TIMEOUT", flag: gatewayTimeout, default: result.gatewayTimeout, unit: .seconds(1),
+            range: 5...86_400)
+        result.meterValuesRetentionDays = try settings.integer(
+            "OCPP_METER_VALUES_RETENTION_DAYS", flag: meterValuesRetentionDays,
+            default: result.meterValuesRetentionDays, range: 0...36_500)
+        result.inboxRetentionDays = try settings.integer(
+            "OCPP_INBOX_RETENTION_DAYS", flag: inboxRetentionDays, default: result.inboxRetentionDays,
+            range: 0...36_500)
+        result.eventRetentionDays = try settings.integer(
+            "OCPP_EVENT_RETENTION_DAYS", flag: eventRetentionDays, default: result.eventRetentionDays,
+            range: 0...36_500)
+        result.archiveAfterDays = try settings.integer(
+            "OCPP_ARCHIVE_AFTER_DAYS", flag: archiveAfterDays, default: result.archiveAfterDays, range: 0...36_500)
+        result.receiptRetentionDays = try settings.integer(
+            "OCPP_RECEIPT_RETENTION_DAYS", flag: receiptRetentionDays, default: result.receiptRetentionDays,
+            range: 1...365)
+        result.partitionsAheadDays = try settings.integer(
+            "OCPP_PARTITIONS_AHEAD_DAYS", flag: partitionsAheadDays, default: result.partitionsAheadDays,
+            range: 1...366)
+        if result.archiveAfterDays > 0, result.meterValuesRetentionDays > 0,
+            result.archiveAfterDays >= result.meterValuesRetentionDays
+        {
+            // Values would be dropped before they are archived.
+            throw ConfigurationError(
+                setting: "OCPP_ARCHIVE_AFTER_DAYS",
+                reason: "must be less than OCPP_METER_VALUES_RETENTION_DAYS (\(result.meterValuesRetentionDays))")
+        }
+        let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))
+        return (result, level)
+    }
+
+    static func defaultWorkerID() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

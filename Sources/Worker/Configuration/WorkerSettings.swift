@@ -1,0 +1,42 @@
+import PostgresNIO
+
+/// Everything `ocpp-worker run` is told, with the defaults an operator gets when a
+/// setting is not given (see ``WorkerOptions`` for the variables and flags).
+struct WorkerSettings: Sendable {
+    var database: PostgresClient.Configuration
+    /// This instance's name in logs.
+    var workerID: String
+    /// Apply pending migrations before starting (several workers may start at once).
+    var migrateAtStart = true
+    /// Folder of the numbered SQL migrations.
+    var migrationsDirectory = "sql"
+    /// Address and port of `/healthz`, `/readyz` and `/metrics`.
+    var host = "0.0.0.0"
+    var port = 9100
+    /// Most inbox rows claimed and applied in one transaction.
+    var batchSize = 1000
+    /// How often the inbox is polled when no NOTIFY arrives (a notice can be missed
+    /// while the listening connection is down).
+    var pollInterval = Duration.seconds(1)
+    /// How often the hours that received meter values are rolled up (plain path;
+    /// the rollup is current within this interval plus one run).
+    var rollupInterval = Duration.seconds(300)
+    /// How often partitions, retention and the archive are looked after.
+    var maintenanceInterval = Duration.seconds(600)
+    /// A gateway whose heartbeat is older than this is dead: its sessions end.
+    var gatewayTimeout = Duration.seconds(60)
+    /// Days of raw meter values kept (0: forever).
+    var meterValuesRetentionDays = 30
+    /// Days of the inbox journal kept (0: forever). Unprocessed rows are never dropped.
+    var inboxRetentionDays = 14
+    /// Days of status history and station events kept (0: forever).
+    var eventRetentionDays = 365
+    /// Meter values older than this many days are copied to the archive (0: no archive).
+    var archiveAfterDays = 7
+    /// Days a retransmission receipt is kept: a resend within it gets the first answer.
+    var receiptRetentionDays = 7
+    /// Days of partitions created ahead (plain path).
+    var partitionsAheadDays = 7
+    /// Longest graceful shutdown before the process is cancelled.
+    var shutdownTimeout = Duration.seconds(10)
+}

@@ -1,0 +1,42 @@
+import Foundation
+import PostgresNIO
+
+/// Inbox rows one worker has claimed (locked `FOR UPDATE SKIP LOCKED`) in its open
+/// transaction: their ids, the span of their receive times, and how many there are
+/// of each action (or event kind, for connect and disconnect rows).
+struct ClaimedBatch: Sendable {
+    var ids: [Int64]
+    var earliest: Date
+    var latest: Date
+    var countsByAction: [String: Int]
+
+    var isEmpty: Bool { ids.isEmpty }
+
+    func contains(anyOf actions: Set<String>) -> Bool {
+        countsByAction.keys.contains { actions.contains($0) }
+    }
+
+    /// `sql` with the batch bound as `$1` (ids) and `$2`, `$3` (the receive-time
+    /// span, widened by a millisecond each side: the times made a round trip through
+    /// `Date`, and the span only helps the planner skip partitions). Every handler
+    /// reads its rows with ``rowsCTE``.
+    func query(_ sql: String) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(ids)
+        bindings.append(earliest.addingTimeInterval(-0.001))
+        bindings.append(latest.addingTimeInterval(0.001))
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// The claimed rows, as a CTE named `batch`, for the actions listed in `filter`
+    /// (an SQL condition on `action` or `kind`).
+    static func rowsCTE(where filter: String) -> String {
+        """
+        batch AS (
+            SELECT id, station_id, kind, action, payload, response, station_time, received_at
+            FROM ocpp.inbox
+            WHERE id = ANY($1::bigint[]) AND received_at BETWEEN $2 AND $3 AND (\(filter))
+        )
+        """
+    }
+}

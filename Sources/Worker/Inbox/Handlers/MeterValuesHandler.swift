@@ -1,0 +1,73 @@
+import Logging
+import PostgresNIO
+
+/// MeterValues, and the `transactionData` of StopTransaction: one `meter_values` row
+/// per sampled value, inserted in one statement per batch.
+///
+/// The spec's defaults are stored for omitted fields (measurand
+/// Energy.Active.Import.Register, location Outlet, unit Wh, context Sample.Periodic,
+/// format Raw), so the replay key (station, connector, time, measurand, phase,
+/// location, context) treats a retried message, whatever its unique id, as the same
+/// samples: `ON CONFLICT DO NOTHING`. A Raw value that reads as a number is stored in
+/// `value`; anything else (SignedData, text) stays as sent in `raw_value`. A stop's
+/// values take the connector of its transaction. The hours that received values are
+/// marked stale for the rollup.
+struct MeterValuesHandler: InboxHandler {
+    let actions: Set<String> = ["MeterValues", "StopTransaction"]
+
+    /// A plain decimal number, bounded so that the cast to double precision cannot
+    /// overflow (at most 30 digits each side of the point, a two-digit exponent).
+    static let numberPattern = #"^\s*[+-]?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][+-]?[0-9]{1,2})?\s*$"#
+
+    var sql: String {
+        """
+        WITH \(ClaimedBatch.rowsCTE(where: actionFilter)),
+        readings AS (
+            SELECT b.station_id, (b.payload->>'connectorId')::integer AS connector_id,
+                   (b.payload->>'transactionId')::integer AS transaction_id, b.received_at, reading.value AS reading
+            FROM batch AS b
+            CROSS JOIN LATERAL jsonb_array_elements(b.payload->'meterValue') AS reading
+            WHERE b.action = 'MeterValues'
+            UNION ALL
+            SELECT b.station_id, coalesce(s.connector_id, 0), (b.payload->>'transactionId')::integer, b.received_at,
+                   reading.value
+            FROM batch AS b
+            LEFT JOIN ocpp.transaction_starts AS s
+              ON s.transaction_id = (b.payload->>'transactionId')::integer AND s.station_id = b.station_id
+            CROSS JOIN LATERAL jsonb_array_elements(coalesce(b.payload->'transactionData', '[]'::jsonb)) AS reading
+            WHERE b.action = 'StopTransaction'
+        ), samples AS (
+            SELECT r.station_id, r.connector_id, r.transaction_id, r.received_at,
+                   (r.reading->>'timestamp')::timestamptz AS sampled_at,
+                   sample.value->>'value' AS text_value,
+                   coalesce(sample.value->>'measurand', 'Energy.Active.Import.Register') AS measurand,
+                   coalesce(sample.value->>'phase', '') AS phase,
+                   coalesce(sample.value->>'location', 'Outlet') AS location,
+                   coalesce(sample.value->>'unit', 'Wh') AS unit,
+                   coalesce(sample.value->>'context', 'Sample.Periodic') AS context,
+                   coalesce(sample.value->>'format', 'Raw') AS format
+            FROM readings AS r
+            CROSS JOIN LATERAL jsonb_array_elements(r.reading->'sampledValue') AS sample
+        ), parsed AS (
+            SELECT s.*, s.format = 'Raw' AND s.text_value ~ '\(Self.numberPattern)' AS is_number
+            FROM samples AS s
+        ), inserted AS (
+            INSERT INTO ocpp.meter_values (sampled_at, station_id, connector_id, transaction_id, measurand, phase,
+                                           location, unit, context, format, value, raw_value, received_at)
+            SELECT sampled_at, station_id, connector_id, transaction_id, measurand, phase, location, unit, context,
+                   format, CASE WHEN is_number THEN text_value::double precision END,
+                   CASE WHEN NOT is_number THEN text_value END, received_at
+            FROM parsed
+            ON CONFLICT DO NOTHING
+            RETURNING sampled_at
+        )
+        INSERT INTO ocpp.meter_values_stale_hours (bucket)
+        SELECT DISTINCT date_trunc('hour', sampled_at, 'UTC') FROM inserted ORDER BY 1
+        ON CONFLICT DO NOTHING
+        """
+    }
+
+    func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
+        try await execute(sql, batch, on: connection, logger: logger)
+    }
+}

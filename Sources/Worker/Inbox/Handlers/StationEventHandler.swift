@@ -1,0 +1,34 @@
+import Logging
+import PostgresNIO
+
+/// The messages that change no domain table, kept in `station_events` as sent, with
+/// the answer given, for operators: DataTransfer, DiagnosticsStatusNotification,
+/// FirmwareStatusNotification, LogStatusNotification, SecurityEventNotification,
+/// SignedFirmwareStatusNotification, SignCertificate (the CSR waits there for an
+/// operator), and StopTransaction for a transaction this system never allocated for
+/// the station. One event per work row: a replayed batch inserts nothing.
+struct StationEventHandler: InboxHandler {
+    let actions: Set<String> = [
+        "DataTransfer", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "LogStatusNotification",
+        "SecurityEventNotification", "SignedFirmwareStatusNotification", "SignCertificate", "StopTransaction",
+    ]
+
+    var sql: String {
+        """
+        WITH \(ClaimedBatch.rowsCTE(where: actionFilter))
+        INSERT INTO ocpp.station_events (station_id, inbox_id, action, payload, response, station_time, received_at)
+        SELECT b.station_id, b.id, b.action, b.payload, b.response, b.station_time, b.received_at
+        FROM batch AS b
+        WHERE b.action <> 'StopTransaction'
+           OR NOT EXISTS (
+                SELECT 1 FROM ocpp.transaction_starts AS s
+                WHERE s.transaction_id = (b.payload->>'transactionId')::integer AND s.station_id = b.station_id)
+        ORDER BY b.id
+        ON CONFLICT (inbox_id) DO NOTHING
+        """
+    }
+
+    func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
+        try await execute(sql, batch, on: connection, logger: logger)
+    }
+}

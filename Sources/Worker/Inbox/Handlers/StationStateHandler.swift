@@ -1,0 +1,82 @@
+import Logging
+import PostgresNIO
+
+/// The `stations` row: last seen (any work row), the newest boot's details and the
+/// answer it got, and the online state from connect and disconnect rows.
+///
+/// Runs last in the batch, so the station rows, the hottest rows of all, stay locked
+/// for the shortest time; the first statement locks them in id order, so two workers
+/// never deadlock on them.
+///
+/// Online state merges order-free: each connect/disconnect names its session and
+/// when that session began; the session with the latest (start, id) is the
+/// station's current one, and a disconnect of the current session ends it. Stale
+/// events, applied late, change nothing.
+struct StationStateHandler: InboxHandler {
+    /// Every batch has some: last seen is updated from any row.
+    let actions: Set<String> = []
+
+    static let lastSeenSQL = """
+        WITH \(ClaimedBatch.rowsCTE(where: "true")),
+        seen AS (
+            SELECT station_id, max(received_at) AS last_seen_at FROM batch GROUP BY station_id
+        ), locked AS (
+            SELECT s.id FROM ocpp.stations AS s JOIN seen ON seen.station_id = s.id ORDER BY s.id FOR UPDATE OF s
+        )
+        UPDATE ocpp.stations AS s SET last_seen_at = seen.last_seen_at
+        FROM seen JOIN locked ON locked.id = seen.station_id
+        WHERE s.id = seen.station_id AND (s.last_seen_at IS NULL OR s.last_seen_at < seen.last_seen_at)
+        """
+
+    static let bootSQL = """
+        WITH \(ClaimedBatch.rowsCTE(where: "action = 'BootNotification'")),
+        newest AS (
+            SELECT DISTINCT ON (station_id) station_id, payload, response->>'status' AS status, received_at
+            FROM batch ORDER BY station_id, received_at DESC, id DESC
+        )
+        UPDATE ocpp.stations AS s SET
+            vendor = n.payload->>'chargePointVendor', model = n.payload->>'chargePointModel',
+            serial_number = n.payload->>'chargePointSerialNumber',
+            charge_box_serial_number = n.payload->>'chargeBoxSerialNumber',
+            firmware_version = n.payload->>'firmwareVersion', iccid = n.payload->>'iccid',
+            imsi = n.payload->>'imsi', meter_type = n.payload->>'meterType',
+            meter_serial_number = n.payload->>'meterSerialNumber', boot_status = n.status,
+            last_boot_at = n.received_at, updated_at = now()
+        FROM newest AS n
+        WHERE s.id = n.station_id AND (s.last_boot_at IS NULL OR n.received_at >= s.last_boot_at)
+        """
+
+    static let presenceSQL = """
+        WITH \(ClaimedBatch.rowsCTE(where: "kind IN ('connected', 'disconnected')")),
+        events AS (
+            SELECT station_id, (payload->>'sessionId')::uuid AS session_id, payload->>'gatewayId' AS gateway_id,
+                   (payload->>'connectedAt')::timestamptz AS connected_at,
+                   CASE WHEN kind = 'disconnected' THEN received_at END AS disconnected_at
+            FROM batch
+        ), newest AS (
+            SELECT DISTINCT ON (station_id) *
+            FROM events
+            ORDER BY station_id, connected_at DESC, session_id DESC, disconnected_at DESC NULLS LAST
+        )
+        UPDATE ocpp.stations AS s SET
+            session_id = n.session_id, session_gateway_id = n.gateway_id, connected_at = n.connected_at,
+            disconnected_at = n.disconnected_at, updated_at = now()
+        FROM newest AS n
+        WHERE s.id = n.station_id
+          AND (s.connected_at IS NULL
+               OR (n.connected_at, n.session_id) > (s.connected_at, s.session_id)
+               OR ((n.connected_at, n.session_id) = (s.connected_at, s.session_id)
+                   AND n.disconnected_at IS NOT NULL
+                   AND (s.disconnected_at IS NULL OR n.disconnected_at > s.disconnected_at)))
+        """
+
+    func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
+        try await execute(Self.lastSeenSQL, batch, on: connection, logger: logger)
+        if batch.countsByAction["BootNotification", default: 0] > 0 {
+            try await execute(Self.bootSQL, batch, on: connection, logger: logger)
+        }
+        if batch.contains(anyOf: ["connected", "disconnected"]) {
+            try await execute(Self.presenceSQL, batch, on: connection, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Logging
+import PostgresNIO
+
+/// Applies the work rows of some actions to the domain tables, inside the batch's
+/// transaction (invariant 5): every handler is an idempotent, order-free upsert, so
+/// rows applied in any order, or applied again, end in the same state.
+///
+/// Each handler is one or two set-based statements over the whole batch; the
+/// payloads never leave the database. Statements lock rows in key order where two
+/// workers may touch the same rows, so that they wait for each other instead of
+/// deadlocking.
+protocol InboxHandler: Sendable {
+    /// The actions (or `connected`/`disconnected`) this handler applies; a batch
+    /// without any of them skips it.
+    var actions: Set<String> { get }
+    func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws
+}
+
+extension InboxHandler {
+    /// Runs `sql` over the batch and drains its result.
+    func execute(_ sql: String, _ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        _ = try await connection.query(batch.query(sql), logger: logger).collect()
+    }
+
+    /// `action IN ('A', 'B')` for this handler's actions (names from the OCPP action
+    /// list, never from the wire).
+    var actionFilter: String {
+        "action IN (" + actions.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
+    }
+}

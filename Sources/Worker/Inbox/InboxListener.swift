@@ -1,0 +1,41 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// LISTENs on `ocpp_inbox`, where every gateway batch that wrote work rows sends one
+/// NOTIFY, and wakes the drainer. After every (re)connect it wakes the drainer once
+/// too: a notice sent while the connection was down is lost, and the table is the
+/// truth.
+struct InboxListener: Service {
+    static let channel = "ocpp_inbox"
+
+    let client: PostgresClient
+    let wakeup: Wakeup
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await listenLoop() }
+    }
+
+    private func listenLoop() async {
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        wakeup.signal()
+                        backoff = .milliseconds(100)
+                        for try await _ in notifications {
+                            wakeup.signal()
+                        }
+                    }
+                }
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.warning("listening on \(Self.channel) failed, retrying: \(String(reflecting: error))")
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import CoreMetrics
+import Logging
+import PostgresNIO
+
+/// The worker's periodic jobs, from its settings.
+enum MaintenanceJobs {
+    static func all(settings: WorkerSettings, metrics: WorkerMetrics) -> [MaintenanceJob] {
+        [
+            lag(metrics: metrics),
+            deadGateways(timeout: settings.gatewayTimeout, metrics: metrics),
+            rollup(interval: settings.rollupInterval),
+            partitions(settings: settings),
+            archive(settings: settings),
+            pruning(settings: settings),
+        ]
+    }
+
+    /// Age of the oldest unprocessed work row, every 5 seconds.
+    static func lag(metrics: WorkerMetrics) -> MaintenanceJob {
+        MaintenanceJob(name: "lag", interval: .seconds(5), exclusive: false) { connection, logger in
+            let rows = try await connection.query(
+                """
+                SELECT coalesce((SELECT extract(epoch FROM now() - received_at)::double precision
+                                 FROM ocpp.inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1), 0)
+                """, logger: logger)
+            for try await seconds in rows.decode(Double.self) { metrics.lag.record(seconds) }
+        }
+    }
+
+    /// Sessions held by a gateway whose heartbeat is older than `timeout` end: the
+    /// session rows and the gateway row go, and a disconnect work row is written for
+    /// each session, so the station is no longer shown online (the gateway crashed).
+    static func deadGateways(timeout: Duration, metrics: WorkerMetrics) -> MaintenanceJob {
+        let seconds = Int(timeout.components.seconds)
+        let interval = max(Duration.seconds(1), timeout / 4)
+        return MaintenanceJob(name: "dead-gateways", interval: interval, exclusive: true) { connection, logger in
+            let rows = try await connection.query(
+                """
+                WITH dead AS (
+                    SELECT gateway_id FROM ocpp.gateways
+                    WHERE heartbeat_at < now() - make_interval(secs => \(seconds))
+                    FOR UPDATE SKIP LOCKED
+                ), ended AS (
+                    DELETE FROM ocpp.station_sessions AS s USING dead
+                    WHERE s.gateway_id = dead.gateway_id
+                    RETURNING s.station_id, s.gateway_id, s.session_id, s.connected_at
+                ), journaled AS (
+                    INSERT INTO ocpp.inbox (gateway_id, station_id, kind, payload)
+                    SELECT gateway_id, station_id, 'disconnected',
+                           jsonb_build_object('sessionId', session_id, 'gatewayId', gateway_id,
+                                              'connectedAt', connected_at, 'reason', 'gateway heartbeat lost')
+                    FROM ended ORDER BY station_id
+                    RETURNING 1
+                ), removed AS (
+                    DELETE FROM ocpp.gateways AS g USING dead WHERE g.gateway_id = dead.gateway_id RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM journaled), (SELECT count(*) FROM removed),
+                       (SELECT count(pg_notify('ocpp_inbox', 'sessions-expired')) FROM (SELECT 1 FROM journaled LIMIT 1) AS n)
+                """, logger: logger)
+            for try await (sessions, gateways, _) in rows.decode((Int64, Int64, Int64).self) where gateways > 0 {
+                metrics.sessionsExpired.increment(by: Int(sessions))
+                logger.warning("\(gateways) gateway(s) stopped their heartbeat: \(sessions) session(s) ended")
+            }
+        }
+    }
+
+    /// The hours that received meter values are recomputed (plain path; on
+    /// TimescaleDB the continuous aggregate's policy does it and this clears the list).
+    static func rollup(interval: Duration) -> MaintenanceJob {
+        MaintenanceJob(name: "rollup", interval: interval, exclusive: true) { connection, logger in
+            let rows = try await connection.query("SELECT ocpp.refresh_stale_hours(now())", logger: logger)
+            for try await hours in rows.decode(Int32.self) where hours > 0 {
+                logger.debug("rolled up \(hours) hour(s)")
+            }
+        }
+    }
+
+    /// Partitions ahead and retention of raw meter values and the inbox journal.
+    static func partitions(settings: WorkerSettings) -> MaintenanceJob {
+        MaintenanceJob(name: "partitions", interval: settings.maintenanceInterval, exclusive: true) {
+            connection, logger in
+            let rows = try await connection.query(
+                "SELECT created, dropped FROM ocpp.maintain_partitions(now(), \(Int32(settings.partitionsAheadDays)))",
+                logger: logger)
+            for try await (created, dropped) in rows.decode((Int32, Int32).self) where created + dropped > 0 {
+                logger.info("partitions: \(created) created, \(dropped) dropped")
+            }
+        }
+    }
+
+    /// Meter values older than the archive threshold are copied to the archive.
+    static func archive(settings: WorkerSettings) -> MaintenanceJob {
+        MaintenanceJob(name: "archive", interval: settings.maintenanceInterval, exclusive: true) {
+            connection, logger in
+            guard settings.archiveAfterDays > 0 else { return }
+            let rows = try await connection.query(
+                "SELECT ocpp.archive_due(now(), \(settings.archiveAfterDays) * interval '1 day')", logger: logger)
+            for try await copied in rows.decode(Int64.self) where copied > 0 {
+                logger.info("archived \(copied) meter value(s)")
+            }
+        }
+    }
+
+    /// Retransmission receipts, status history and station events past their retention.
+    static func pruning(settings: WorkerSettings) -> MaintenanceJob {
+        MaintenanceJob(name: "pruning", interval: settings.maintenanceInterval, exclusive: true) {
+            connection, logger in
+            try await connection.query(
+                """
+                DELETE FROM ocpp.inbox_receipts
+                WHERE received_at < now() - \(settings.receiptRetentionDays) * interval '1 day'
+                """, logger: logger)
+            if settings.eventRetentionDays > 0 {
+                _ = try await connection.query(
+                    "SELECT ocpp.prune_events(now() - \(settings.eventRetentionDays) * interval '1 day')",
+                    logger: logger
+                ).collect()
+            }
+        }
+    }
+}

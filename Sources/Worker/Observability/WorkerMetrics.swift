@@ -1,0 +1,25 @@
+import CoreMetrics
+import Metrics
+
+/// The worker's metrics, through swift-metrics (Prometheus text at `/metrics`).
+/// Labels are actions, never station identities.
+struct WorkerMetrics: Sendable {
+    let batchSize = Recorder(label: "ocpp_worker_batch_size")
+    let applyLatency = Metrics.Timer(label: "ocpp_worker_apply_seconds")
+    let refusedRows = Counter(label: "ocpp_worker_rows_refused_total")
+    /// Age of the oldest unprocessed work row, seconds (0 when the inbox is drained).
+    let lag = Gauge(label: "ocpp_worker_lag_seconds")
+    let sessionsExpired = Counter(label: "ocpp_worker_sessions_expired_total")
+
+    func applied(_ batch: ClaimedBatch, duration: Duration) {
+        batchSize.record(batch.ids.count)
+        applyLatency.record(duration: duration)
+        for (action, count) in batch.countsByAction {
+            Counter(label: "ocpp_worker_rows_applied_total", dimensions: [("action", action)]).increment(by: count)
+        }
+    }
+
+    func refused(_ count: Int) {
+        if count > 0 { refusedRows.increment(by: count) }
+    }
+}

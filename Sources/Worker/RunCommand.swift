@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// `ocpp-worker run`: applies the gateways' work rows and runs the periodic jobs
+/// until SIGTERM or SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Apply work rows to the domain tables and run maintenance (the default).",
+        discussion: """
+            Every setting can be given as a flag or as the environment variable named in its help; \
+            the flag wins. Pending migrations are applied first unless OCPP_MIGRATE=false.
+            """)
+
+    @OptionGroup var options: WorkerOptions
+
+    func run() async throws {
+        let settings: WorkerSettings
+        let logLevel: Logger.Level
+        do {
+            (settings, logLevel) = try options.resolve()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let prometheus = ProcessBootstrap.bootstrap(logLevel: logLevel)
+        var logger = Logger(label: "ocpp-worker")
+        logger[metadataKey: "worker"] = "\(settings.workerID)"
+        let application = WorkerApplication(settings: settings, logger: logger, prometheus: prometheus)
+        try await runReportingErrors {
+            try await application.prepareDatabase()
+        }
+        logger.info("applying work rows; health and metrics on \(settings.host):\(settings.port)")
+        try await application.makeServiceGroup().run()
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+import Shared
+import UnixSignals
+
+/// The worker process: migrations and retention settings at start, then the pool,
+/// the inbox listener and drainer, the periodic jobs and the HTTP endpoint, as
+/// services of one group.
+///
+/// Graceful shutdown runs in reverse order: the HTTP endpoint stops, the jobs stop,
+/// the drainer commits the batch in hand, the listener stops, the pool closes.
+struct WorkerApplication {
+    let settings: WorkerSettings
+    let logger: Logger
+    let prometheus: PrometheusCollectorRegistry
+
+    /// Called with the bound port once the HTTP endpoint listens (tests bind port 0).
+    var onServerRunning: @Sendable (Int) async -> Void = { _ in }
+
+    /// Applies pending migrations (unless disabled) and records the retention
+    /// settings the database's own jobs read.
+    func prepareDatabase() async throws {
+        try await PostgresClient.withClient(configuration: settings.database, logger: logger) { client in
+            if settings.migrateAtStart {
+                let directory = URL(fileURLWithPath: settings.migrationsDirectory)
+                try await MigrationRunner(client: client, directory: directory, logger: logger).run()
+            }
+            _ = try await client.query(
+                """
+                SELECT ocpp.configure_retention(\(Int32(settings.meterValuesRetentionDays)),
+                                                \(Int32(settings.inboxRetentionDays)))
+                """, logger: logger
+            ).collect()
+        }
+    }
+
+    func makeServiceGroup() -> ServiceGroup {
+        let client = PostgresClient(configuration: settings.database, backgroundLogger: logger)
+        let metrics = WorkerMetrics()
+        let health = WorkerHealth()
+        let wakeup = Wakeup()
+        let applier = InboxApplier(client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger)
+        let drainer = InboxDrainer(
+            applier: applier, wakeup: wakeup, pollInterval: settings.pollInterval, health: health, logger: logger)
+        let listener = InboxListener(client: client, wakeup: wakeup, logger: logger)
+        let maintenance = MaintenanceService(
+            client: client, jobs: MaintenanceJobs.all(settings: settings, metrics: metrics), logger: logger)
+
+        let router = Router()
+        HealthRoutes.add(to: router, registry: prometheus) { health.isReady }
+        let onServerRunning = self.onServerRunning
+        let server = Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-worker"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: client),
+                .init(service: listener),
+                .init(service: drainer),
+                .init(service: maintenance),
+                .init(service: server),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout
+        configuration.maximumCancellationDuration = .seconds(2)
+        return ServiceGroup(configuration: configuration)
+    }
+}
