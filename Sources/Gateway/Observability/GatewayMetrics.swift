@@ -8,21 +8,22 @@ import Shared
 struct GatewayMetrics: Sendable {
     let connections = Meter(label: "ocpp_gateway_connections")
     let connectionsOpened = Counter(label: "ocpp_gateway_connections_opened_total")
-    let handshakesRefused: @Sendable (String) -> Counter = { reason in
-        Counter(label: "ocpp_gateway_handshakes_refused_total", dimensions: [("reason", reason)])
-    }
+    /// By HTTP status of the refusal.
+    let handshakesRefused = LabeledCounters(label: "ocpp_gateway_handshakes_refused_total", dimensions: ["reason"])
     let subprotocolMissing = Counter(label: "ocpp_gateway_subprotocol_missing_total")
     let invalidFrames = Counter(label: "ocpp_gateway_invalid_frames_total")
     let takeovers = Counter(label: "ocpp_gateway_session_takeovers_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
 
+    private let messages = LabeledCounters(label: "ocpp_gateway_messages_total", dimensions: ["action", "outcome"])
+    private let callErrors = LabeledCounters(label: "ocpp_gateway_callerrors_total", dimensions: ["code"])
+
     /// A CALL answered: outcome `accepted`, `duplicate` or `error`.
     func message(_ action: String, outcome: String) {
-        Counter(label: "ocpp_gateway_messages_total", dimensions: [("action", action), ("outcome", outcome)])
-            .increment()
+        messages(action, outcome).increment()
     }
 
     func callError(_ code: OCPPErrorCode) {
-        Counter(label: "ocpp_gateway_callerrors_total", dimensions: [("code", code.rawValue)]).increment()
+        callErrors(code.rawValue).increment()
     }
 }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import Shared
 
 /// The worker's metrics, through swift-metrics (Prometheus text at `/metrics`).
 /// Labels are actions, never station identities.
@@ -10,12 +11,13 @@ struct WorkerMetrics: Sendable {
     /// Age of the oldest unprocessed work row, seconds (0 when the inbox is drained).
     let lag = Gauge(label: "ocpp_worker_lag_seconds")
     let sessionsExpired = Counter(label: "ocpp_worker_sessions_expired_total")
+    private let rowsApplied = LabeledCounters(label: "ocpp_worker_rows_applied_total", dimensions: ["action"])
 
     func applied(_ batch: ClaimedBatch, duration: Duration) {
         batchSize.record(batch.ids.count)
         applyLatency.record(duration: duration)
         for (action, count) in batch.countsByAction {
-            Counter(label: "ocpp_worker_rows_applied_total", dimensions: [("action", action)]).increment(by: count)
+            rowsApplied(action).increment(by: count)
         }
     }
 
