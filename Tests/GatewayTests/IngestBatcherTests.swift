@@ -31,7 +31,25 @@ struct IngestBatcherTests {
         #expect(batcher.nextStep(now: start) == .probe)
         batcher.finishProbe(failed: false, now: start)
         #expect(batcher.health == .healthy)
-        #expect(batcher.nextStep(now: start) == .wait(until: nil))
+        #expect(batcher.nextStep(now: start) == .wait(until: start + batcher.idleProbeInterval))
+    }
+
+    @Test("a healthy idle batcher probes again after idleProbeInterval, counted from its last success")
+    func probesWhileIdleAndHealthy() {
+        var batcher = makeBatcher()
+        let interval = batcher.idleProbeInterval
+        #expect(batcher.nextStep(now: start + interval / 2) == .wait(until: start + interval))
+        #expect(batcher.nextStep(now: start + interval) == .probe)
+        // A committed batch is a success too: the next probe moves out.
+        _ = batcher.enqueue("a", now: start + interval)
+        _ = batcher.takeBatch()
+        batcher.complete(batcher.inFlight.map(\.id))
+        batcher.finishBatch(failed: false, now: start + interval)
+        #expect(batcher.nextStep(now: start + interval) == .wait(until: start + interval * 2))
+        // A failed probe turns the batcher failing: back-off probes take over.
+        batcher.finishProbe(failed: true, now: start + interval * 2)
+        #expect(batcher.health == .failing)
+        #expect(batcher.nextStep(now: start + interval * 2) == .wait(until: start + interval * 2 + .milliseconds(50)))
     }
 
     @Test("the first item starts the timer; the batch is flushed maxDelay after it")
@@ -159,7 +177,9 @@ struct IngestBatcherTests {
         batcher.finishProbe(failed: true, now: at(milliseconds: 50))
         #expect(batcher.nextStep(now: at(milliseconds: 50)) == .wait(until: at(milliseconds: 150)))
         batcher.finishProbe(failed: false, now: at(milliseconds: 150))
-        #expect(batcher.nextStep(now: at(milliseconds: 150)) == .wait(until: nil))
+        #expect(
+            batcher.nextStep(now: at(milliseconds: 150))
+                == .wait(until: at(milliseconds: 150) + batcher.idleProbeInterval))
     }
 
     @Test("draining flushes without waiting for company and finishes when nothing is left")

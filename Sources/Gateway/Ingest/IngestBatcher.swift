@@ -22,8 +22,9 @@ struct IngestBatcher<Element> {
     enum Step: Equatable {
         /// Take a batch (``takeBatch()``) and write it.
         case flush
-        /// Nothing is queued but the database is not known to be reachable: check it,
-        /// so that readiness recovers without traffic.
+        /// Nothing is queued and the database is not known to be reachable, or was last
+        /// reached `idleProbeInterval` ago: check it, so that readiness follows the
+        /// database without traffic (recovers after an outage, and notices one).
         case probe
         /// Nothing to do before this instant, or (nil) before something is queued.
         case wait(until: Instant?)
@@ -45,6 +46,8 @@ struct IngestBatcher<Element> {
     let timeout: Duration
     let initialBackoff: Duration
     let maxBackoff: Duration
+    /// How long a healthy, idle writer trusts its last success before checking again.
+    let idleProbeInterval: Duration
 
     private(set) var queue: [Entry] = []
     /// The batch being written, minus the items already answered or expired.
@@ -53,13 +56,16 @@ struct IngestBatcher<Element> {
     private(set) var health = Health.unknown
     /// No batch or probe before this instant (set after a failure).
     private(set) var retryAt: Instant?
+    /// When a batch or probe last succeeded.
+    private(set) var lastSuccessAt: Instant?
     /// The back-off applied after the next failure.
     private(set) var nextBackoff: Duration
     private var nextID: ID = 0
 
     init(
         maxSize: Int, maxDelay: Duration, timeout: Duration,
-        initialBackoff: Duration = .milliseconds(50), maxBackoff: Duration = .seconds(2)
+        initialBackoff: Duration = .milliseconds(50), maxBackoff: Duration = .seconds(2),
+        idleProbeInterval: Duration = .seconds(5)
     ) {
         precondition(maxSize > 0, "a batch holds at least one item")
         self.maxSize = maxSize
@@ -67,6 +73,7 @@ struct IngestBatcher<Element> {
         self.timeout = timeout
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.idleProbeInterval = idleProbeInterval
         self.nextBackoff = initialBackoff
     }
 
@@ -95,7 +102,12 @@ struct IngestBatcher<Element> {
     func nextStep(now: Instant) -> Step {
         if queue.isEmpty {
             if isDraining, inFlight.isEmpty { return .finished }
-            guard health != .healthy else { return .wait(until: nil) }
+            if health == .healthy, let lastSuccessAt {
+                // An idle gateway writes nothing, so without this check an outage
+                // would go unnoticed (and /readyz stay 200) until the next message.
+                let due = lastSuccessAt + idleProbeInterval
+                return now >= due ? .probe : .wait(until: due)
+            }
             if let retryAt, now < retryAt { return .wait(until: retryAt) }
             return .probe
         }
@@ -145,6 +157,7 @@ struct IngestBatcher<Element> {
         } else {
             health = .healthy
             retryAt = nil
+            lastSuccessAt = now
             nextBackoff = initialBackoff
         }
     }

@@ -127,7 +127,8 @@ actor IngestWriter: Service {
 
     /// False until a batch (or the start-up probe) reaches the database, and after
     /// a failed one until one succeeds. While failing and idle the writer probes the
-    /// database with the back-off, so readiness recovers without traffic.
+    /// database with the back-off, so readiness recovers without traffic; while
+    /// healthy and idle it probes every few seconds, so an outage is noticed too.
     nonisolated var isDatabaseReachable: Bool {
         reachable.load(ordering: .relaxed)
     }

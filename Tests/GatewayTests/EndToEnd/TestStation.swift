@@ -58,6 +58,11 @@ final class TestStation: Sendable {
         try await outbound.write(.text(text))
     }
 
+    /// Sends a binary frame, which OCPP-J does not allow.
+    func sendBinary(_ bytes: [UInt8]) async throws {
+        try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+    }
+
     /// The next message from the gateway, or nil when the connection closed.
     func nextReply(timeout: Duration = .seconds(10)) async throws -> String? {
         try await mailbox.next(timeout: timeout)

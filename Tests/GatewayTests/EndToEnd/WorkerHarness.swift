@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Prometheus
+import ServiceLifecycle
+
+@testable import Worker
+
+/// A real worker for end-to-end tests, in this process, its HTTP endpoint on port 0,
+/// against a test database the caller has already migrated (as ``GatewayHarness``
+/// does for the gateway).
+struct WorkerHarness {
+    let port: Int
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    /// Starts a worker as `ocpp-worker run` does (database preparation, then the
+    /// service group), without migrations; `configure` adjusts its settings.
+    static func start(
+        database: PostgresClient.Configuration, workerID: String = "test-worker",
+        configure: (inout WorkerSettings) -> Void = { _ in }
+    ) async throws -> WorkerHarness {
+        var settings = WorkerSettings(database: database, workerID: workerID)
+        settings.host = "127.0.0.1"
+        settings.port = 0
+        // The test has migrated the database; a second runner would only wait for the lock.
+        settings.migrateAtStart = false
+        configure(&settings)
+        var logger = Logger(label: "worker-\(workerID)")
+        logger.logLevel = .warning
+        var application = WorkerApplication(
+            settings: settings, logger: logger, prometheus: PrometheusCollectorRegistry())
+        try await application.prepareDatabase()
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        application.onServerRunning = { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
+        let group = application.makeServiceGroup()
+        let running = Task {
+            // A group that ends before listening (a service failed) must not leave the
+            // caller waiting for a port.
+            defer { portContinuation.finish() }
+            try await group.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw HarnessError.didNotStart }
+        return WorkerHarness(port: port, group: group, running: running)
+    }
+
+    /// Graceful shutdown, as on SIGTERM; waits until every service has stopped.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await running.value
+    }
+}
