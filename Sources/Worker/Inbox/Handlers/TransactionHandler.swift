@@ -8,7 +8,8 @@ import PostgresNIO
 /// `transaction_starts`, the content key the gateway wrote when it allocated the id,
 /// so a stop applied before its start still creates a complete row; the start adds
 /// its reservation. A stop sets the stop columns; of two different stops for one
-/// transaction the later stop time wins, whatever the order they are applied in. A
+/// transaction the greatest (stop time, meterStop, reason, id tag) wins, whatever the
+/// order they are applied in. A
 /// stop for a transaction this system never allocated (for this station) is not
 /// merged anywhere here: ``StationEventHandler`` keeps it, and its meter values are
 /// stored by ``MeterValuesHandler``.
@@ -49,21 +50,24 @@ struct TransactionHandler: InboxHandler {
         """
         WITH \(ClaimedBatch.rowsCTE(where: "action = 'StopTransaction'")),
         stops AS (
-            SELECT DISTINCT ON (transaction_id) *
+            SELECT DISTINCT ON (station_id, transaction_id) *
             FROM (
                 SELECT (b.payload->>'transactionId')::integer AS transaction_id, b.station_id,
                        (b.payload->>'meterStop')::bigint AS meter_stop, b.station_time AS stopped_at,
                        b.payload->>'idTag' AS stop_id_tag, coalesce(b.payload->>'reason', 'Local') AS stop_reason
                 FROM batch AS b
             ) AS s
-            ORDER BY transaction_id, stopped_at DESC, meter_stop DESC, stop_reason DESC, stop_id_tag DESC NULLS LAST
+            ORDER BY station_id, transaction_id, stopped_at DESC, meter_stop DESC, stop_reason DESC,
+                     coalesce(stop_id_tag, '') DESC
         )
         UPDATE ocpp.transactions AS t
         SET meter_stop = s.meter_stop, stopped_at = s.stopped_at, stop_id_tag = s.stop_id_tag,
             stop_reason = s.stop_reason, updated_at = now()
         FROM stops AS s
         WHERE t.id = s.transaction_id AND t.station_id = s.station_id
-          AND (t.stopped_at IS NULL OR (s.stopped_at, s.meter_stop) > (t.stopped_at, t.meter_stop))
+          AND (t.stopped_at IS NULL
+               OR (s.stopped_at, s.meter_stop, s.stop_reason, coalesce(s.stop_id_tag, ''))
+                  > (t.stopped_at, t.meter_stop, t.stop_reason, coalesce(t.stop_id_tag, '')))
         """
     }
 

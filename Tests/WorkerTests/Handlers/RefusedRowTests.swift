@@ -1,0 +1,50 @@
+import Foundation
+import PostgresNIO
+import Shared
+import Testing
+
+@testable import Worker
+
+/// ``InboxApplier``'s fallback: a row the database refuses is set aside with the
+/// reason, and neither its batch nor the rows behind it are held up.
+@Suite("Refused work rows")
+struct RefusedRowTests {
+    @Test func aRefusedRowIsSetAsideAndTheRestOfItsBatchApplies() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let station = try await fixture.station("CP-1")
+            let sample: JSONValue = [
+                ["timestamp": .string(RFC3339.format(TestTime.at(60))), "sampledValue": [["value": "10"]]]
+            ]
+            // connectorId fits the JSON schema (an integer) but not the int4 column.
+            let ids = try await fixture.insert(
+                [
+                    .call("MeterValues", json: ["connectorId": 1, "meterValue": sample], receivedAt: TestTime.at(61)),
+                    .call(
+                        "MeterValues", json: ["connectorId": 99_999_999_999, "meterValue": sample],
+                        receivedAt: TestTime.at(62)),
+                    .call(
+                        "StatusNotification", json: ["connectorId": 1, "status": "Available", "errorCode": "NoError"],
+                        receivedAt: TestTime.at(63)),
+                ], station: station)
+            #expect(try await fixture.drain() == 3)
+
+            let inbox = try await fixture.rows(
+                "SELECT id, processed_at IS NOT NULL AS processed, apply_error FROM ocpp.inbox ORDER BY id")
+            #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
+            #expect(inbox.map { $0["processed"] } == [true, true, true])
+            #expect(inbox.map { $0["apply_error"]?.string?.contains("out of range") } == [nil, true, nil])
+
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.meter_values WHERE connector_id = 1") == 1)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.connectors WHERE status = 'Available'") == 1)
+            // last seen comes from the rows that went in.
+            let seen = try await fixture.row("SELECT last_seen_at FROM ocpp.stations WHERE id = \(station)")
+            #expect(seen["last_seen_at"]?.date == TestTime.at(63))
+
+            // The rows behind it are applied as usual.
+            try await fixture.insert(
+                [.call("Heartbeat", json: [:], receivedAt: TestTime.at(90))], station: station)
+            #expect(try await fixture.drain() == 1)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE processed_at IS NULL") == 0)
+        }
+    }
+}
