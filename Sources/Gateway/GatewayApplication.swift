@@ -9,7 +9,6 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Shared
-import UnixSignals
 
 /// The gateway process: the database pool, the ingest writer, this instance's
 /// presence and the HTTP/WebSocket server, as services of one group.
@@ -61,19 +60,8 @@ struct GatewayApplication {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
 
-        var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: client),
-                .init(service: ingest),
-                .init(service: presence),
-                .init(service: server),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
-        // Past the deadline the group is cancelled, and then the process must end.
-        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout
-        configuration.maximumCancellationDuration = .seconds(2)
-        return ServiceGroup(configuration: configuration)
+        return ServiceGroup.process(
+            services: [client, ingest, presence, server], shutdownTimeout: settings.shutdownTimeout, logger: logger)
     }
 
     /// Turns the handshake policy's decision into the server channel's.

@@ -20,13 +20,8 @@ struct GatewayCommand: AsyncParsableCommand {
     @OptionGroup var options: GatewayOptions
 
     func run() async throws {
-        let settings: GatewaySettings
-        let logLevel: Logger.Level
-        do {
-            (settings, logLevel) = try options.resolve()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
+        let (settings, logLevel) = ProcessBootstrap.settingsOrExit { () throws(ConfigurationError) in
+            try options.resolve()
         }
         let prometheus = ProcessBootstrap.bootstrap(logLevel: logLevel)
         var logger = Logger(label: "ocpp-gateway")

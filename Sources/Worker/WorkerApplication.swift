@@ -5,7 +5,6 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Shared
-import UnixSignals
 
 /// The worker process: migrations and retention settings at start, then the pool,
 /// the inbox listener and drainer, the periodic jobs and the HTTP endpoint, as
@@ -59,18 +58,8 @@ struct WorkerApplication {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
 
-        var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: client),
-                .init(service: listener),
-                .init(service: drainer),
-                .init(service: maintenance),
-                .init(service: server),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+        return ServiceGroup.process(
+            services: [client, listener, drainer, maintenance, server], shutdownTimeout: settings.shutdownTimeout,
             logger: logger)
-        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout
-        configuration.maximumCancellationDuration = .seconds(2)
-        return ServiceGroup(configuration: configuration)
     }
 }

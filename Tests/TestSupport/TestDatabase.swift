@@ -63,7 +63,8 @@ public enum TestDatabase {
         }
     }
 
-    public static func migrate(_ client: PostgresClient, directory: URL = migrationsDirectory) async throws -> [String] {
+    public static func migrate(_ client: PostgresClient, directory: URL = migrationsDirectory) async throws -> [String]
+    {
         try await MigrationRunner(client: client, directory: directory, logger: logger).run()
     }
 }

@@ -33,7 +33,8 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "Days of the inbox journal kept, 0 forever. [env: OCPP_INBOX_RETENTION_DAYS, default: 14]")
     var inboxRetentionDays: String?
     @Option(
-        help: "Days of status history and station events kept, 0 forever. [env: OCPP_EVENT_RETENTION_DAYS, default: 365]"
+        help:
+            "Days of status history and station events kept, 0 forever. [env: OCPP_EVENT_RETENTION_DAYS, default: 365]"
     )
     var eventRetentionDays: String?
     @Option(

@@ -92,7 +92,8 @@ struct InboxApplier: Sendable {
             return []
         } catch let error as PSQLError where error.isRefusedData {
             logger.warning(
-                "a batch of \(claimed.batch.ids.count) rows was refused, applying it row by row: \(error.serverMessage)")
+                "a batch of \(claimed.batch.ids.count) rows was refused, applying it row by row: \(error.serverMessage)"
+            )
             try await connection.query("ROLLBACK TO SAVEPOINT batch", logger: logger)
         }
         var refused: [RefusedRow] = []
@@ -120,7 +121,9 @@ struct InboxApplier: Sendable {
         }
     }
 
-    private func record(_ refused: [RefusedRow], of batch: ClaimedBatch, on connection: PostgresConnection)
+    private func record(
+        _ refused: [RefusedRow], of batch: ClaimedBatch, on connection: PostgresConnection
+    )
         async throws
     {
         var bindings = PostgresBindings(capacity: 4)

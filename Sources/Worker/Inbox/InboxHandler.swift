@@ -18,7 +18,9 @@ protocol InboxHandler: Sendable {
 
 extension InboxHandler {
     /// Runs `sql` over the batch and drains its result.
-    func execute(_ sql: String, _ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger)
+    func execute(
+        _ sql: String, _ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger
+    )
         async throws
     {
         _ = try await connection.query(batch.query(sql), logger: logger).collect()

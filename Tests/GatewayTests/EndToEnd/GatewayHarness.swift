@@ -4,17 +4,16 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Shared
-import Synchronization
 
 @testable import Gateway
 
 /// Real gateway instances for end-to-end tests, in this process, on port 0, against
 /// a test database.
 struct GatewayHarness {
-    let port: Int
     let gatewayID: String
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
+    private let running: RunningServiceGroup
+
+    var port: Int { running.port }
 
     /// Starts a gateway; `configure` adjusts its settings.
     static func start(
@@ -27,33 +26,17 @@ struct GatewayHarness {
         configure(&settings)
         var logger = Logger(label: "gateway-\(gatewayID)")
         logger.logLevel = .warning
-        let prometheus = PrometheusCollectorRegistry()
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var application = GatewayApplication(settings: settings, logger: logger, prometheus: prometheus)
-        application.onServerRunning = { port in
-            portContinuation.yield(port)
-            portContinuation.finish()
+        var application = GatewayApplication(
+            settings: settings, logger: logger, prometheus: PrometheusCollectorRegistry())
+        let running = try await RunningServiceGroup.start { onServerRunning in
+            application.onServerRunning = onServerRunning
+            return application.makeServiceGroup()
         }
-        let group = application.makeServiceGroup()
-        let running = Task {
-            // A group that ends before listening (a service failed) must not leave the
-            // caller waiting for a port.
-            defer { portContinuation.finish() }
-            try await group.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw HarnessError.didNotStart }
-        return GatewayHarness(port: port, gatewayID: gatewayID, group: group, running: running)
+        return GatewayHarness(gatewayID: gatewayID, running: running)
     }
 
     /// Graceful shutdown, as on SIGTERM; waits until every service has stopped.
     func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await running.value
+        try await running.stop()
     }
-
-}
-
-enum HarnessError: Error {
-    case didNotStart
 }

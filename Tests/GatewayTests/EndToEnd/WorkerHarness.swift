@@ -10,9 +10,9 @@ import ServiceLifecycle
 /// against a test database the caller has already migrated (as ``GatewayHarness``
 /// does for the gateway).
 struct WorkerHarness {
-    let port: Int
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
+    private let running: RunningServiceGroup
+
+    var port: Int { running.port }
 
     /// Starts a worker as `ocpp-worker run` does (database preparation, then the
     /// service group), without migrations; `configure` adjusts its settings.
@@ -31,26 +31,15 @@ struct WorkerHarness {
         var application = WorkerApplication(
             settings: settings, logger: logger, prometheus: PrometheusCollectorRegistry())
         try await application.prepareDatabase()
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        application.onServerRunning = { port in
-            portContinuation.yield(port)
-            portContinuation.finish()
+        let running = try await RunningServiceGroup.start { onServerRunning in
+            application.onServerRunning = onServerRunning
+            return application.makeServiceGroup()
         }
-        let group = application.makeServiceGroup()
-        let running = Task {
-            // A group that ends before listening (a service failed) must not leave the
-            // caller waiting for a port.
-            defer { portContinuation.finish() }
-            try await group.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw HarnessError.didNotStart }
-        return WorkerHarness(port: port, group: group, running: running)
+        return WorkerHarness(running: running)
     }
 
     /// Graceful shutdown, as on SIGTERM; waits until every service has stopped.
     func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await running.value
+        try await running.stop()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import Prometheus
@@ -15,6 +16,17 @@ public enum ProcessBootstrap {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         return prometheus
+    }
+
+    /// The settings `resolve` reads, or, on a configuration mistake, one line on
+    /// standard error naming the setting and exit status 2.
+    public static func settingsOrExit<Settings>(_ resolve: () throws(ConfigurationError) -> Settings) -> Settings {
+        do {
+            return try resolve()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            exit(2)
+        }
     }
 
     /// Reads a `LOG_LEVEL` value.
