@@ -41,11 +41,11 @@ struct WorkerApplication {
         let client = PostgresClient(configuration: settings.database, backgroundLogger: logger)
         let metrics = WorkerMetrics()
         let health = WorkerHealth()
-        let wakeup = Wakeup()
+        let wakeups = (0..<settings.concurrency).map { _ in Wakeup() }
         let applier = InboxApplier(client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger)
         let drainer = InboxDrainer(
-            applier: applier, wakeup: wakeup, pollInterval: settings.pollInterval, health: health, logger: logger)
-        let listener = InboxListener(client: client, wakeup: wakeup, logger: logger)
+            applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval, health: health, logger: logger)
+        let listener = InboxListener(client: client, wakeups: wakeups, logger: logger)
         let maintenance = MaintenanceService(
             client: client, jobs: MaintenanceJobs.all(settings: settings, metrics: metrics), logger: logger)
 

@@ -18,6 +18,8 @@ struct WorkerOptions: ParsableArguments {
     var port: String?
     @Option(help: "Most work rows applied per transaction. [env: OCPP_WORKER_BATCH_SIZE, default: 1000]")
     var batchSize: String?
+    @Option(help: "Batches applied at once, each on its own connection. [env: OCPP_WORKER_CONCURRENCY, default: 2]")
+    var concurrency: String?
     @Option(help: "Inbox poll interval without NOTIFY, milliseconds. [env: OCPP_WORKER_POLL_MS, default: 1000]")
     var pollMs: String?
     @Option(help: "Hourly rollup refresh interval, seconds. [env: OCPP_ROLLUP_INTERVAL, default: 300]")
@@ -63,6 +65,8 @@ struct WorkerOptions: ParsableArguments {
         result.port = try settings.integer("OCPP_WORKER_PORT", flag: port, default: result.port, range: 0...65535)
         result.batchSize = try settings.integer(
             "OCPP_WORKER_BATCH_SIZE", flag: batchSize, default: result.batchSize, range: 1...50_000)
+        result.concurrency = try settings.integer(
+            "OCPP_WORKER_CONCURRENCY", flag: concurrency, default: result.concurrency, range: 1...64)
         result.pollInterval = try settings.duration(
             "OCPP_WORKER_POLL_MS", flag: pollMs, default: result.pollInterval, unit: .milliseconds(1),
             range: 10...600_000)

@@ -15,6 +15,9 @@ struct WorkerSettings: Sendable {
     var port = 9100
     /// Most inbox rows claimed and applied in one transaction.
     var batchSize = 1000
+    /// Batches applied at once, each on its own connection. Applying a batch keeps
+    /// one PostgreSQL backend busy on one core; more loops use more of the server.
+    var concurrency = 2
     /// How often the inbox is polled when no NOTIFY arrives (a notice can be missed
     /// while the listening connection is down).
     var pollInterval = Duration.seconds(1)

@@ -2,18 +2,30 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Applies batches while there is work, then sleeps until NOTIFY wakes it or the
-/// poll interval passes. A failed batch (the database went away, a deadlock) is
+/// Runs the worker's drain loops, `wakeups.count` of them, each applying one batch
+/// at a time on its own connection (claims skip each other's rows).
+///
+/// A loop applies batches while there is work, then sleeps until NOTIFY wakes it or
+/// the poll interval passes. A failed batch (the database went away, a deadlock) is
 /// retried after a growing pause; the pool reconnects by itself. On graceful
-/// shutdown the batch in hand is finished and committed, then the loop ends.
+/// shutdown each loop finishes and commits the batch in hand, then ends.
 struct InboxDrainer: Service {
     let applier: InboxApplier
-    let wakeup: Wakeup
+    /// One per drain loop; the listener signals them all.
+    let wakeups: [Wakeup]
     let pollInterval: Duration
     let health: WorkerHealth
     let logger: Logger
 
     func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for wakeup in wakeups {
+                group.addTask { await drainLoop(wakeup: wakeup) }
+            }
+        }
+    }
+
+    private func drainLoop(wakeup: Wakeup) async {
         var backoff = Duration.milliseconds(100)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -21,19 +33,18 @@ struct InboxDrainer: Service {
                 health.databaseReachable(true)
                 backoff = .milliseconds(100)
                 if batch.ids.count < applier.batchSize {
-                    await pause(pollInterval)
+                    await pause(pollInterval, wakeup: wakeup)
                 }
             } catch {
                 health.databaseReachable(false)
                 logger.warning("applying work rows failed, retrying: \(String(reflecting: error))")
-                await pause(backoff)
+                await pause(backoff, wakeup: wakeup)
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
     }
 
-    private func pause(_ duration: Duration) async {
-        let wakeup = self.wakeup
+    private func pause(_ duration: Duration, wakeup: Wakeup) async {
         await cancelWhenGracefulShutdown { await wakeup.wait(upTo: duration) }
     }
 }

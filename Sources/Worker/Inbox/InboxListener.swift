@@ -10,7 +10,8 @@ struct InboxListener: Service {
     static let channel = "ocpp_inbox"
 
     let client: PostgresClient
-    let wakeup: Wakeup
+    /// The drain loops' wake-ups.
+    let wakeups: [Wakeup]
     let logger: Logger
 
     func run() async throws {
@@ -23,10 +24,10 @@ struct InboxListener: Service {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
-                        wakeup.signal()
+                        wakeAll()
                         backoff = .milliseconds(100)
                         for try await _ in notifications {
-                            wakeup.signal()
+                            wakeAll()
                         }
                     }
                 }
@@ -37,5 +38,9 @@ struct InboxListener: Service {
                 backoff = min(backoff * 2, .seconds(5))
             }
         }
+    }
+
+    private func wakeAll() {
+        for wakeup in wakeups { wakeup.signal() }
     }
 }
