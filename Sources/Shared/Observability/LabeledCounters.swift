@@ -7,18 +7,23 @@ import Synchronization
 public final class LabeledCounters: Sendable {
     private let label: String
     private let dimensionNames: [String]
+    /// The backend current when the metric was declared: counters made later, on
+    /// other tasks, report to the same one (a test binds its own with
+    /// `withMetricsFactory`).
+    private let factory: any MetricsFactory
     private let counters = Mutex<[[String]: Counter]>([:])
 
     public init(label: String, dimensions: [String]) {
         self.label = label
         self.dimensionNames = dimensions
+        self.factory = MetricsSystem.factory
     }
 
     /// The counter for `values`, given in the order of the dimension names.
     public func callAsFunction(_ values: String...) -> Counter {
         counters.withLock { counters in
             if let counter = counters[values] { return counter }
-            let counter = Counter(label: label, dimensions: Array(zip(dimensionNames, values)))
+            let counter = Counter(label: label, dimensions: Array(zip(dimensionNames, values)), factory: factory)
             counters[values] = counter
             return counter
         }

@@ -18,6 +18,7 @@ struct GatewayHarness {
     /// Starts a gateway; `configure` adjusts its settings.
     static func start(
         database: PostgresClient.Configuration, gatewayID: String = "test-\(UUID().uuidString.prefix(8).lowercased())",
+        prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         configure: (inout GatewaySettings) -> Void = { _ in }
     ) async throws -> GatewayHarness {
         var settings = GatewaySettings(gatewayID: gatewayID, database: database)
@@ -27,7 +28,7 @@ struct GatewayHarness {
         var logger = Logger(label: "gateway-\(gatewayID)")
         logger.logLevel = .warning
         var application = GatewayApplication(
-            settings: settings, logger: logger, prometheus: PrometheusCollectorRegistry())
+            settings: settings, logger: logger, prometheus: prometheus)
         let running = try await RunningServiceGroup.start { onServerRunning in
             application.onServerRunning = onServerRunning
             return application.makeServiceGroup()
