@@ -7,6 +7,7 @@ enum MaintenanceJobs {
     static func all(settings: WorkerSettings, metrics: WorkerMetrics) -> [MaintenanceJob] {
         [
             lag(metrics: metrics),
+            commandExpiry(),
             deadGateways(timeout: settings.gatewayTimeout, metrics: metrics),
             rollup(interval: settings.rollupInterval),
             partitions(settings: settings),
@@ -24,6 +25,17 @@ enum MaintenanceJobs {
                                  FROM ocpp.inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1), 0)
                 """, logger: logger)
             for try await seconds in rows.decode(Double.self) { metrics.lag.record(seconds) }
+        }
+    }
+
+    /// Queued commands still pending past their expiry are marked expired, every 5
+    /// seconds (an operator follows a command's fate in `station_messages`).
+    static func commandExpiry() -> MaintenanceJob {
+        MaintenanceJob(name: "command-expiry", interval: .seconds(5), exclusive: false) { connection, logger in
+            let rows = try await connection.query("SELECT ocpp.expire_calls(now())", logger: logger)
+            for try await expired in rows.decode(Int64.self) where expired > 0 {
+                logger.info("\(expired) queued command(s) expired before delivery")
+            }
         }
     }
 
