@@ -44,8 +44,9 @@ struct WorkerApplication {
         let wakeups = (0..<settings.concurrency).map { _ in Wakeup() }
         let applier = InboxApplier(client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger)
         let drainer = InboxDrainer(
-            applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval, health: health, logger: logger)
+            applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval, logger: logger)
         let listener = InboxListener(client: client, wakeups: wakeups, logger: logger)
+        let readiness = ReadinessProbe(client: client, health: health, logger: logger)
         let maintenance = MaintenanceService(
             client: client, jobs: MaintenanceJobs.all(settings: settings, metrics: metrics), logger: logger)
 
@@ -59,7 +60,8 @@ struct WorkerApplication {
             logger: logger)
 
         return ServiceGroup.process(
-            services: [client, listener, drainer, maintenance, server], shutdownTimeout: settings.shutdownTimeout,
+            services: [client, readiness, listener, drainer, maintenance, server],
+            shutdownTimeout: settings.shutdownTimeout,
             logger: logger)
     }
 }

@@ -14,7 +14,6 @@ struct InboxDrainer: Service {
     /// One per drain loop; the listener signals them all.
     let wakeups: [Wakeup]
     let pollInterval: Duration
-    let health: WorkerHealth
     let logger: Logger
 
     func run() async throws {
@@ -30,13 +29,11 @@ struct InboxDrainer: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let batch = try await applier.applyNextBatch()
-                health.databaseReachable(true)
                 backoff = .milliseconds(100)
                 if batch.ids.count < applier.batchSize {
                     await pause(pollInterval, wakeup: wakeup)
                 }
             } catch {
-                health.databaseReachable(false)
                 logger.warning("applying work rows failed, retrying: \(String(reflecting: error))")
                 await pause(backoff, wakeup: wakeup)
                 backoff = min(backoff * 2, .seconds(5))

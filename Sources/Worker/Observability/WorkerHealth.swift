@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Whether the worker's last round trip to the database succeeded, for `/readyz`.
+/// Whether the database answered the worker's last readiness probe, for `/readyz`.
 final class WorkerHealth: Sendable {
     private let reachable = Atomic<Bool>(false)
 
