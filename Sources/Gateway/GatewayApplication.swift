@@ -32,8 +32,9 @@ struct GatewayApplication {
         let stations = PostgresStationStore(client: client, logger: logger)
         let dependencies = ConnectionDependencies(
             gatewayID: settings.gatewayID, calls: CallHandler(settings: settings, client: client, logger: logger),
-            ingest: ingest, stations: stations, metrics: metrics,
-            decodingOptions: DecodingOptions(lenient: settings.lenientValidation))
+            ingest: ingest, stations: stations, outbound: PostgresOutboundStore(client: client, logger: logger),
+            metrics: metrics, decodingOptions: DecodingOptions(lenient: settings.lenientValidation),
+            callTimeout: settings.callTimeout)
         let runner = StationSessionRunner(
             dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize)
         let policy = HandshakePolicy(

@@ -40,6 +40,11 @@ struct GatewayOptions: ParsableArguments {
             "How long a CALL waits for the database before InternalError, seconds. [env: OCPP_INGEST_TIMEOUT, default: 20]"
     )
     var ingestTimeout: String?
+    @Option(
+        help:
+            "How long a command sent to a station waits for its answer, seconds. [env: OCPP_CALL_TIMEOUT, default: 30]"
+    )
+    var callTimeout: String?
     @Option(help: "Largest WebSocket message, bytes. [env: OCPP_MAX_FRAME_SIZE, default: 65536]")
     var maxFrameSize: String?
     @Option(help: "WebSocket ping interval, seconds. [env: OCPP_PING_INTERVAL, default: 30]")
@@ -87,6 +92,8 @@ struct GatewayOptions: ParsableArguments {
         result.ingestTimeout = try settings.duration(
             "OCPP_INGEST_TIMEOUT", flag: ingestTimeout, default: result.ingestTimeout, unit: .seconds(1), range: 1...300
         )
+        result.callTimeout = try settings.duration(
+            "OCPP_CALL_TIMEOUT", flag: callTimeout, default: result.callTimeout, unit: .seconds(1), range: 1...3600)
         result.maxFrameSize = try settings.integer(
             "OCPP_MAX_FRAME_SIZE", flag: maxFrameSize, default: result.maxFrameSize, range: 1024...16_777_216)
         result.pingInterval = try settings.duration(

@@ -58,6 +58,10 @@ struct GatewaySettings: Sendable {
     /// down) before it is answered with InternalError so that the station retries.
     var ingestTimeout = Duration.seconds(20)
 
+    /// How long a command sent to a station waits for its answer before it is
+    /// marked timed out (it is never sent again).
+    var callTimeout = Duration.seconds(30)
+
     /// Largest accepted WebSocket message in bytes; larger ones close with 1009.
     var maxFrameSize = 65_536
     /// WebSocket ping interval; a connection that does not answer is closed.

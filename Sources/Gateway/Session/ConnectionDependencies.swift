@@ -18,8 +18,11 @@ struct ConnectionDependencies: Sendable {
     var calls: any CallPreparing
     var ingest: any WorkRowWriting
     var stations: any StationStore
+    var outbound: any OutboundStore
     var metrics: GatewayMetrics
     var decodingOptions: DecodingOptions
     /// How often a station's clock offset is written to its session row.
     var clockOffsetRecordInterval: Duration = .seconds(300)
+    /// How long a server CALL waits for its answer before it is marked timed out.
+    var callTimeout: Duration = .seconds(30)
 }

@@ -28,6 +28,9 @@ actor ConnectionRegistry {
         return connection
     }
 
+    /// The connection of a station, whichever session it is.
+    func connection(stationID: Int64) -> StationConnection? { connections[stationID] }
+
     var all: [StationConnection] { Array(connections.values) }
 
     var count: Int { connections.count }

@@ -2,9 +2,11 @@ import Foundation
 
 /// The NOTIFY channel each gateway listens on, and the messages sent on it.
 ///
-/// Channel: `ocpp_gateway_<gateway id>`. Message: `takeover <station id> <session id>`,
-/// telling the gateway to close that session because the station connected again
-/// elsewhere (invariant 8).
+/// Channel: `ocpp_gateway_<gateway id>`. Messages:
+/// - `takeover <station id> <session id>`: close that session, the station connected
+///   again elsewhere (invariant 8);
+/// - `outbound <station id>`: a command was queued for the station (sent by
+///   `ocpp.enqueue_call`, sql/0007), deliver it if its connection is here.
 enum GatewayChannel {
     static let prefix = "ocpp_gateway_"
 
@@ -17,13 +19,21 @@ enum GatewayChannel {
 
     enum Message: Equatable {
         case takeover(stationID: Int64, sessionID: UUID)
+        case outbound(stationID: Int64)
     }
 
     static func parse(_ payload: String) -> Message? {
         let parts = payload.split(separator: " ")
-        guard parts.count == 3, parts[0] == "takeover", let stationID = Int64(parts[1]),
-            let sessionID = UUID(uuidString: String(parts[2]))
-        else { return nil }
-        return .takeover(stationID: stationID, sessionID: sessionID)
+        switch (parts.first, parts.count) {
+        case ("takeover", 3):
+            guard let stationID = Int64(parts[1]), let sessionID = UUID(uuidString: String(parts[2])) else {
+                return nil
+            }
+            return .takeover(stationID: stationID, sessionID: sessionID)
+        case ("outbound", 2):
+            return Int64(parts[1]).map { .outbound(stationID: $0) }
+        default:
+            return nil
+        }
     }
 }

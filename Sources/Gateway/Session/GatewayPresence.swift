@@ -7,11 +7,13 @@ import ServiceLifecycle
 
 /// This gateway's presence in the database: its heartbeat row in `ocpp.gateways`,
 /// and its NOTIFY channel, on which other gateways ask it to close a station's
-/// session that has moved to them (invariant 8).
+/// session that has moved to them (invariant 8) and `ocpp.enqueue_call` says that a
+/// command waits for one of its stations (invariant 7).
 ///
 /// NOTIFY is only a wake-up: notices sent while the listening connection is down are
 /// lost, so after every (re)connect the session table is read again and any local
-/// connection whose station now lives elsewhere is closed.
+/// connection whose station now lives elsewhere is closed, and every other local
+/// connection looks for queued commands.
 struct GatewayPresence: Service {
     let client: PostgresClient
     let gatewayID: String
@@ -58,6 +60,7 @@ struct GatewayPresence: Service {
                 try await client.withConnection { connection in
                     try await connection.listen(on: GatewayChannel.name(of: gatewayID)) { notifications in
                         try await closeMovedSessions(on: connection)
+                        for local in await registry.all { local.deliverOutbound() }
                         backoff = .milliseconds(100)
                         for try await notification in notifications {
                             await handle(notification.payload)
@@ -74,13 +77,20 @@ struct GatewayPresence: Service {
     }
 
     private func handle(_ payload: String) async {
-        guard case .takeover(let stationID, let sessionID) = GatewayChannel.parse(payload) else {
+        switch GatewayChannel.parse(payload) {
+        case .takeover(let stationID, let sessionID):
+            guard let connection = await registry.connection(stationID: stationID, sessionID: sessionID) else {
+                return
+            }
+            metrics.takeovers.increment()
+            await connection.close(code: .normalClosure, reason: "replaced by a new connection")
+        case .outbound(let stationID):
+            // The session may have ended since the notice was sent: then the command
+            // waits for the station's next connection.
+            await registry.connection(stationID: stationID)?.deliverOutbound()
+        case nil:
             logger.notice("unknown gateway notice ignored")
-            return
         }
-        guard let connection = await registry.connection(stationID: stationID, sessionID: sessionID) else { return }
-        metrics.takeovers.increment()
-        await connection.close(code: .normalClosure, reason: "replaced by a new connection")
     }
 
     /// Closes local connections whose station's live session is now elsewhere.

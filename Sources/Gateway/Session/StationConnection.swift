@@ -12,7 +12,8 @@ import Shared
 ///
 /// An actor, because the frame loop, a takeover notice and shutdown reach it from
 /// different tasks. Frames are handled one at a time, as OCPP-J has the station wait
-/// for each answer before its next CALL.
+/// for each answer before its next CALL. Queued commands go the other way through
+/// its ``OutboundDispatcher``, which gets the station's answers from here.
 actor StationConnection {
     let station: StationContext
     let sessionID: UUID
@@ -20,6 +21,7 @@ actor StationConnection {
     private let outbound: WebSocketOutboundWriter
     private let dependencies: ConnectionDependencies
     private let logger: Logger
+    private let dispatcher: OutboundDispatcher
 
     private var isHandlingFrame = false
     /// A close asked for while a frame was being handled, carried out after it.
@@ -37,6 +39,9 @@ actor StationConnection {
         self.outbound = outbound
         self.dependencies = dependencies
         self.logger = logger
+        dispatcher = OutboundDispatcher(
+            stationID: station.stationID, gatewayID: dependencies.gatewayID, store: dependencies.outbound,
+            callTimeout: dependencies.callTimeout, registration: registration, logger: logger)
     }
 
     // MARK: Frames
@@ -62,10 +67,9 @@ actor StationConnection {
         case .call(let call):
             await handle(call, receivedAt: receivedAt)
         case .callResult(let result):
-            // Answers to server CALLs arrive with the outbound queue; until then none are sent.
-            logger.notice("CALLRESULT for unknown message \(result.messageID) ignored")
+            dispatcher.post(.result(result))
         case .callError(let error):
-            logger.notice("CALLERROR for unknown message \(error.messageID) ignored: \(error.errorCode.rawValue)")
+            dispatcher.post(.error(error))
         }
         await closeIfRequested()
     }
@@ -103,6 +107,9 @@ actor StationConnection {
             if let status = prepared.registrationStatus, !outcome.isDuplicate { registration = status }
             let response = outcome.response ?? prepared.response
             await send(OCPPFrame.encodeCallResult(messageID: call.messageID, payload: JSONValue.object(response)))
+            // Told after the answer is written, so that a command never overtakes the
+            // BootNotification.conf that accepts the station.
+            if prepared.registrationStatus != nil { dispatcher.post(.registration(registration)) }
             dependencies.metrics.message(action.rawValue, outcome: outcome.isDuplicate ? "duplicate" : "accepted")
             if let stationTime = prepared.stationTime { await track(stationTime: stationTime, receivedAt: receivedAt) }
         } catch {
@@ -114,6 +121,36 @@ actor StationConnection {
                     messageID: call.messageID, errorCode: .internalError,
                     errorDescription: "the message could not be stored; retry later"))
         }
+    }
+
+    // MARK: Queued commands
+
+    /// Delivers queued commands until ``connectionEnded()``.
+    func runOutbound() async {
+        await dispatcher.run { [self] text in await write(serverCall: text) }
+    }
+
+    /// Asks for the station's due commands to be looked for (a NOTIFY came).
+    nonisolated func deliverOutbound() {
+        dispatcher.post(.wake)
+    }
+
+    /// The socket is gone: a CALL awaiting its answer times out now.
+    nonisolated func connectionEnded() {
+        dispatcher.post(.closed)
+    }
+
+    /// Writes a server CALL; false when the connection is closing and nothing was
+    /// written, so the command can wait for the next connection.
+    private func write(serverCall text: String) async -> Bool {
+        guard !isClosed, pendingClose == nil else { return false }
+        do {
+            try await outbound.write(.text(text))
+        } catch {
+            // Perhaps written: the CALL stays outstanding and times out, never resent.
+            logger.debug("write failed: \(error)")
+        }
+        return true
     }
 
     // MARK: Closing

@@ -52,18 +52,23 @@ struct StationSessionRunner: Sendable {
         shutdown.onShutdown {
             Task { await connection.close(code: .goingAway, reason: "the gateway is shutting down") }
         }
-        do {
-            for try await message in inbound.messages(maxSize: maxMessageSize) {
-                switch message {
-                case .text(let text):
-                    await connection.handle(text: text)
-                case .binary:
-                    // OCPP-J carries JSON text only.
-                    await connection.close(code: .unacceptableData, reason: "binary frames are not OCPP-J")
+        await withDiscardingTaskGroup { group in
+            // Queued commands are delivered beside the frame loop and end with it.
+            group.addTask { await connection.runOutbound() }
+            do {
+                for try await message in inbound.messages(maxSize: maxMessageSize) {
+                    switch message {
+                    case .text(let text):
+                        await connection.handle(text: text)
+                    case .binary:
+                        // OCPP-J carries JSON text only.
+                        await connection.close(code: .unacceptableData, reason: "binary frames are not OCPP-J")
+                    }
                 }
+            } catch {
+                logger.notice("connection ended: \(error)")
             }
-        } catch {
-            logger.notice("connection ended: \(error)")
+            connection.connectionEnded()
         }
 
         await registry.remove(connection)
