@@ -1,5 +1,6 @@
 -- The entry points of the durable outbound queue (ocpp.station_messages, 0001):
--- enqueue a command for a station, cancel a pending one. The Swift side
+-- enqueue a command for a station (waking the gateway that holds its session),
+-- cancel a pending one, expire overdue ones. The Swift side
 -- (Shared/Outbound) validates the payload against the action's schema before it
 -- calls ocpp.enqueue_call; operators who call the function from SQL get the checks
 -- SQL can make here (a command action, an object payload, a known station), and
@@ -53,6 +54,13 @@ BEGIN
     INSERT INTO ocpp.station_messages (station_id, action, payload, collapse_key, expires_at, not_before)
     VALUES (station, action, payload, collapse_key, expires_at, coalesce(not_before, now()))
     RETURNING message_id INTO queued;
+    -- Wakes the gateway holding the station's live session, in this transaction, so
+    -- the notice comes exactly when the row becomes visible; the gateway then claims
+    -- the station's oldest due command itself (the notice only says "look"). A
+    -- station without a session gets none: its commands wait for its next
+    -- connection. Channel and message as in Gateway/Session/GatewayChannel.swift.
+    PERFORM pg_notify('ocpp_gateway_' || s.gateway_id, 'outbound ' || station)
+    FROM ocpp.station_sessions AS s WHERE s.station_id = station;
     RETURN queued;
 END
 $$;

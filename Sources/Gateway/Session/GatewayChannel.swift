@@ -6,7 +6,7 @@ import Foundation
 /// - `takeover <station id> <session id>`: close that session, the station connected
 ///   again elsewhere (invariant 8);
 /// - `outbound <station id>`: a command was queued for the station (sent by
-///   `ocpp.enqueue_call`, sql/0007), deliver it if its connection is here.
+///   `ocpp.enqueue_call`, sql/0006), deliver it if its connection is here.
 enum GatewayChannel {
     static let prefix = "ocpp_gateway_"
 
