@@ -203,6 +203,58 @@ struct OutboundDeliveryTests {
     // MARK: Helpers
 
     /// The next frame from the gateway, which must be a CALL.
+    /// The station moves to another gateway instance mid-queue: the CALL that was
+    /// outstanding on the old connection times out (never resent), and the rest of
+    /// the queue is delivered by the new gateway.
+    @Test func deliveryContinuesAfterTheStationMovesToAnotherGateway() async throws {
+        try await TestDatabase.withFreshDatabase { client, configuration in
+            _ = try await TestDatabase.migrate(client)
+            let first = try await GatewayHarness.start(database: configuration)
+            let second: GatewayHarness
+            do {
+                second = try await GatewayHarness.start(database: configuration)
+            } catch {
+                try? await first.stop()
+                throw error
+            }
+            do {
+                let queue = CommandQueue(client: client, logger: TestDatabase.logger)
+                let onFirst = try await TestStation.connect(port: first.port, identity: "CP-MOVE")
+                _ = try await onFirst.callResult("Heartbeat", [:])
+                let clearCache = try OutboundCommand(action: "ClearCache", payload: JSONObject([]))
+                var ids: [String] = []
+                for _ in 0..<3 { ids.append(try await queue.enqueue(clearCache, to: "CP-MOVE")) }
+
+                #expect(try await nextCall(onFirst).messageID == ids[0])
+                try await onFirst.send(#"[3,"\#(ids[0])",{"status":"Accepted"}]"#)
+                // The second is sent on the first gateway and left unanswered.
+                #expect(try await nextCall(onFirst).messageID == ids[1])
+
+                let onSecond = try await TestStation.connect(port: second.port, identity: "CP-MOVE")
+                #expect(try await nextCall(onSecond).messageID == ids[2])
+                try await onSecond.send(#"[3,"\#(ids[2])",{"status":"Accepted"}]"#)
+                try await eventually("the first answered, the second timed out, the third answered") {
+                    [
+                        try await status(of: ids[0], client), try await status(of: ids[1], client),
+                        try await status(of: ids[2], client),
+                    ] == ["answered", "timed_out", "answered"]
+                }
+                #expect(
+                    try await client.scalar(
+                        "SELECT sent_by_gateway FROM ocpp.station_messages WHERE message_id = \(ids[2])",
+                        as: String.self) == second.gatewayID)
+                await onSecond.close()
+                await onFirst.close()
+            } catch {
+                try? await second.stop()
+                try? await first.stop()
+                throw error
+            }
+            try await second.stop()
+            try await first.stop()
+        }
+    }
+
     private func nextCall(_ station: TestStation) async throws -> Call {
         let text = try #require(try await station.nextReply())
         guard case .call(let call) = try OCPPFrame.decode(text) else {
