@@ -15,6 +15,9 @@ struct GatewayMetrics: Sendable {
     let takeovers = Counter(label: "ocpp_gateway_session_takeovers_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
 
+    /// Queued commands by action and outcome: `sent`, `answered`, `failed` (a
+    /// CALLERROR), `invalid_response`, `timed_out`, `rejected` (unfit to send).
+    let commands = LabeledCounters(label: "ocpp_gateway_commands_total", dimensions: ["action", "outcome"])
     private let messages = LabeledCounters(label: "ocpp_gateway_messages_total", dimensions: ["action", "outcome"])
     private let callErrors = LabeledCounters(label: "ocpp_gateway_callerrors_total", dimensions: ["code"])
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Shared
@@ -34,13 +35,16 @@ final class OutboundDispatcher: Sendable {
     private let callTimeout: Duration
     private let initialRegistration: RegistrationStatus
     private let logger: Logger
+    /// `ocpp_gateway_commands_total` by action and outcome.
+    private let outcomes: LabeledCounters
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
 
     init(
         stationID: Int64, gatewayID: String, store: any OutboundStore, callTimeout: Duration,
-        registration: RegistrationStatus, logger: Logger
+        registration: RegistrationStatus, outcomes: LabeledCounters, logger: Logger
     ) {
+        self.outcomes = outcomes
         self.stationID = stationID
         self.gatewayID = gatewayID
         self.store = store
@@ -77,6 +81,7 @@ final class OutboundDispatcher: Sendable {
             case .error(let error):
                 guard let call = take(&outstanding, answering: error.messageID) else { continue }
                 logger.notice("\(call.action.rawValue) answered with \(error.errorCode.rawValue)")
+                outcomes(call.action.rawValue, "failed").increment()
                 await write("CALLERROR") {
                     try await store.failed(
                         messageID: call.messageID, code: error.errorCode.rawValue,
@@ -86,12 +91,14 @@ final class OutboundDispatcher: Sendable {
                 guard outstanding?.messageID == messageID, let call = outstanding else { continue }
                 outstanding = nil
                 logger.notice("\(call.action.rawValue) \(messageID) timed out")
+                outcomes(call.action.rawValue, "timed_out").increment()
                 await write("timeout") { try await store.timedOut(messageID: messageID) }
             case .closed:
                 // The answer can no longer arrive; the CALL is never sent again (a
                 // Reset must not happen twice). The rest of the queue stays pending.
                 if let call = outstanding {
                     call.timer.cancel()
+                    outcomes(call.action.rawValue, "timed_out").increment()
                     await write("timeout at close") { try await store.timedOut(messageID: call.messageID) }
                 }
                 return
@@ -121,12 +128,14 @@ final class OutboundDispatcher: Sendable {
             _ = try call.action.decodeResponse(.object(result.payload))
         } catch {
             logger.notice("invalid \(call.action.rawValue) response: \(error)")
+            outcomes(call.action.rawValue, "invalid_response").increment()
             await write("invalid response") {
                 try await store.failed(
                     messageID: call.messageID, code: error.code.rawValue, description: Self.reason(error))
             }
             return
         }
+        outcomes(call.action.rawValue, "answered").increment()
         await write("CALLRESULT") { try await store.answered(messageID: call.messageID, response: result.payload) }
     }
 
@@ -149,6 +158,7 @@ final class OutboundDispatcher: Sendable {
                 command = try Self.validate(claimed)
             } catch {
                 logger.warning("queued command \(claimed.messageID) is not fit to send: \(error)")
+                outcomes(claimed.action, "rejected").increment()
                 await write("rejection") {
                     try await store.reject(
                         messageID: claimed.messageID, code: error.code.rawValue, description: Self.reason(error))
@@ -166,6 +176,7 @@ final class OutboundDispatcher: Sendable {
                 continuation.yield(.timeout(messageID: claimed.messageID))
             }
             logger.debug("sent \(command.action.rawValue) \(claimed.messageID)")
+            outcomes(command.action.rawValue, "sent").increment()
             return Outstanding(messageID: claimed.messageID, action: command.action, timer: timer)
         }
     }

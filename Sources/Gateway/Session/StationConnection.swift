@@ -41,7 +41,8 @@ actor StationConnection {
         self.logger = logger
         dispatcher = OutboundDispatcher(
             stationID: station.stationID, gatewayID: dependencies.gatewayID, store: dependencies.outbound,
-            callTimeout: dependencies.callTimeout, registration: registration, logger: logger)
+            callTimeout: dependencies.callTimeout, registration: registration,
+            outcomes: dependencies.metrics.commands, logger: logger)
     }
 
     // MARK: Frames

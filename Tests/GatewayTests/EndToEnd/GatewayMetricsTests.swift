@@ -1,11 +1,12 @@
 import CoreMetrics
 import Foundation
+import PostgresNIO
 import Prometheus
 import Shared
 import TestSupport
 import Testing
 
-/// What `/metrics` reports after real traffic: the gateway's metrics bound to a
+/// What `/metrics` reports after real traffic (station CALLs and a queued command): the gateway's metrics bound to a
 /// Prometheus registry of this test (the process-wide backend can be bootstrapped
 /// only once, so the test binds its own with `withMetricsFactory`).
 @Suite("Gateway metrics", .serialized, .timeLimit(.minutes(2)))
@@ -22,6 +23,16 @@ struct GatewayMetricsTests {
                 _ = try await station.callResult("Heartbeat", [:])
                 _ = try await station.callResult("Heartbeat", [:])
                 _ = try await station.call("FlyToTheMoon", [:])
+                // A queued command, sent and answered.
+                let queue = CommandQueue(client: client, logger: TestDatabase.logger)
+                let id = try await queue.enqueue(
+                    try OutboundCommand(action: "ClearCache", payload: JSONObject([])), to: "CP-METRICS")
+                _ = try #require(try await station.nextReply())
+                try await station.send(#"[3,"\#(id)",{"status":"Accepted"}]"#)
+                try await eventually("the answer is stored") {
+                    try await client.scalar(
+                        "SELECT status = 'answered' FROM ocpp.station_messages WHERE message_id = \(id)", as: Bool.self)
+                }
                 await station.close()
                 #expect(try await RawHTTP.get(port: gateway.port, path: "/metrics").status == 200)
 
@@ -30,6 +41,8 @@ struct GatewayMetricsTests {
                     #"ocpp_gateway_messages_total{action="Heartbeat",outcome="accepted"} 2"#,
                     #"ocpp_gateway_callerrors_total{code="NotImplemented"} 1"#,
                     "ocpp_gateway_connections_opened_total 1",
+                    #"ocpp_gateway_commands_total{action="ClearCache",outcome="sent"} 1"#,
+                    #"ocpp_gateway_commands_total{action="ClearCache",outcome="answered"} 1"#,
                 ] {
                     #expect(text.contains(line), "missing \(line) in:\n\(text)")
                 }
