@@ -59,16 +59,8 @@ struct BootNotificationTests {
             let station = try await fixture.station("CP-1")
             let newer = Self.boot(model: "Fast-50", firmware: "2.0", status: "Accepted", at: 20)
             let older = Self.boot(model: "Fast-50", firmware: "1.0", status: "Pending", at: 10)
-            if inOneBatch {
-                // The older boot gets the higher inbox id, so it is the later row of the batch.
-                try await fixture.insert([newer, older], station: station)
-                try await fixture.drain()
-            } else {
-                try await fixture.insert([newer], station: station)
-                try await fixture.drain()
-                try await fixture.insert([older], station: station)
-                try await fixture.drain()
-            }
+            // In one batch the older boot gets the higher inbox id: the later row of the batch.
+            try await fixture.apply([newer, older], station: station, inOneBatch: inOneBatch)
 
             let row = try await fixture.row(
                 "SELECT firmware_version, boot_status, last_boot_at FROM ocpp.stations WHERE id = \(station)")

@@ -59,15 +59,7 @@ struct PresenceTests {
                 "connected", session: session, connectedAt: TestTime.at(10), receivedAt: TestTime.at(10))
             let disconnect = InboxFixture.Row.presence(
                 "disconnected", session: session, connectedAt: TestTime.at(10), receivedAt: TestTime.at(11))
-            if inOneBatch {
-                try await fixture.insert([disconnect, connect], station: station)
-                try await fixture.drain()
-            } else {
-                try await fixture.insert([disconnect], station: station)
-                try await fixture.drain()
-                try await fixture.insert([connect], station: station)
-                try await fixture.drain()
-            }
+            try await fixture.apply([disconnect, connect], station: station, inOneBatch: inOneBatch)
 
             let state = try await Self.presence(of: station, in: fixture)
             #expect(state["online"] == false)

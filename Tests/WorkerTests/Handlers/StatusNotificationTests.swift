@@ -84,15 +84,7 @@ struct StatusNotificationTests {
             let station = try await fixture.station("CP-1")
             let newer = Self.status("Charging", at: 200, receivedAt: 210)
             let older = Self.status("Preparing", at: 100, receivedAt: 220)
-            if inOneBatch {
-                try await fixture.insert([newer, older], station: station)
-                try await fixture.drain()
-            } else {
-                try await fixture.insert([newer], station: station)
-                try await fixture.drain()
-                try await fixture.insert([older], station: station)
-                try await fixture.drain()
-            }
+            try await fixture.apply([newer, older], station: station, inOneBatch: inOneBatch)
 
             let connector = try await Self.connector(1, of: station, in: fixture)
             #expect(connector["status"] == "Charging")

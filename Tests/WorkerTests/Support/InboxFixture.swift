@@ -84,6 +84,20 @@ struct InboxFixture: Sendable {
         return ids
     }
 
+    /// Inserts and applies `rows` in this order: all in one batch, or each in a batch
+    /// of its own (the order-free handlers must end in the same state either way).
+    func apply(_ rows: [Row], station: Int64, inOneBatch: Bool) async throws {
+        if inOneBatch {
+            try await insert(rows, station: station)
+            try await drain()
+        } else {
+            for row in rows {
+                try await insert([row], station: station)
+                try await drain()
+            }
+        }
+    }
+
     func applier(batchSize: Int = 1000) -> InboxApplier {
         InboxApplier(client: client, batchSize: batchSize, metrics: WorkerMetrics(), logger: TestDatabase.logger)
     }
