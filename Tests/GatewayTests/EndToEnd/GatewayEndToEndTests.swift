@@ -250,16 +250,8 @@ struct GatewayEndToEndTests {
         configure: @escaping @Sendable (inout GatewaySettings) -> Void = { _ in },
         _ body: @Sendable (PostgresClient, GatewayHarness) async throws -> Void
     ) async throws {
-        try await TestDatabase.withFreshDatabase { client, configuration in
-            _ = try await TestDatabase.migrate(client)
-            let gateway = try await GatewayHarness.start(database: configuration, configure: configure)
-            do {
-                try await body(client, gateway)
-            } catch {
-                try? await gateway.stop()
-                throw error
-            }
-            try await gateway.stop()
+        try await GatewayHarness.withGateway(configure: configure) { client, _, gateway in
+            try await body(client, gateway)
         }
     }
 }

@@ -4,6 +4,7 @@ import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Shared
+import TestSupport
 
 @testable import Gateway
 
@@ -39,5 +40,26 @@ struct GatewayHarness {
     /// Graceful shutdown, as on SIGTERM; waits until every service has stopped.
     func stop() async throws {
         try await running.stop()
+    }
+}
+
+extension GatewayHarness {
+    /// A fresh, migrated database with a gateway on it for `body`; the gateway is
+    /// stopped afterwards, also when `body` throws.
+    static func withGateway(
+        configure: @escaping @Sendable (inout GatewaySettings) -> Void = { _ in },
+        _ body: @Sendable (PostgresClient, PostgresClient.Configuration, GatewayHarness) async throws -> Void
+    ) async throws {
+        try await TestDatabase.withFreshDatabase { client, configuration in
+            _ = try await TestDatabase.migrate(client)
+            let gateway = try await GatewayHarness.start(database: configuration, configure: configure)
+            do {
+                try await body(client, configuration, gateway)
+            } catch {
+                try? await gateway.stop()
+                throw error
+            }
+            try await gateway.stop()
+        }
     }
 }

@@ -181,17 +181,8 @@ struct GatewayPolicyEndToEndTests {
         configure: @escaping @Sendable (inout GatewaySettings) -> Void = { _ in },
         _ body: @Sendable (PostgresClient, GatewayUnderTest) async throws -> Void
     ) async throws {
-        try await TestDatabase.withFreshDatabase { client, configuration in
-            _ = try await TestDatabase.migrate(client)
-            let gateway = try await GatewayHarness.start(database: configuration, configure: configure)
-            let underTest = GatewayUnderTest(port: gateway.port, databaseName: configuration.database)
-            do {
-                try await body(client, underTest)
-            } catch {
-                try? await gateway.stop()
-                throw error
-            }
-            try await gateway.stop()
+        try await GatewayHarness.withGateway(configure: configure) { client, configuration, gateway in
+            try await body(client, GatewayUnderTest(port: gateway.port, databaseName: configuration.database))
         }
     }
 }

@@ -272,17 +272,8 @@ struct OutboundDeliveryTests {
         configure: @escaping @Sendable (inout GatewaySettings) -> Void = { _ in },
         _ body: @Sendable (PostgresClient, CommandQueue, GatewayHarness) async throws -> Void
     ) async throws {
-        try await TestDatabase.withFreshDatabase { client, configuration in
-            _ = try await TestDatabase.migrate(client)
-            let gateway = try await GatewayHarness.start(database: configuration, configure: configure)
-            let queue = CommandQueue(client: client, logger: TestDatabase.logger)
-            do {
-                try await body(client, queue, gateway)
-            } catch {
-                try? await gateway.stop()
-                throw error
-            }
-            try await gateway.stop()
+        try await GatewayHarness.withGateway(configure: configure) { client, _, gateway in
+            try await body(client, CommandQueue(client: client, logger: TestDatabase.logger), gateway)
         }
     }
 }
