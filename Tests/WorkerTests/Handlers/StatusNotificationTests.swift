@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import Shared
+import TestSupport
 import Testing
 
 @testable import Worker

@@ -187,34 +187,6 @@ extension InboxFixture.Row {
     }
 }
 
-extension JSONValue {
-    /// The member `key` of an object (nil for a missing key or a non-object).
-    subscript(_ key: String) -> JSONValue? {
-        guard case .object(let object) = self else { return nil }
-        return object[key]
-    }
-
-    /// An RFC 3339 string as a date, to the millisecond (Postgres keeps microseconds,
-    /// the tests' dates are whole milliseconds).
-    var date: Date? {
-        guard case .string(let text) = self, let date = RFC3339.parse(text) else { return nil }
-        return Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
-    }
-
-    var string: String? {
-        guard case .string(let text) = self else { return nil }
-        return text
-    }
-
-    var number: Double? {
-        switch self {
-        case .integer(let value): Double(value)
-        case .double(let value): value
-        default: nil
-        }
-    }
-}
-
 struct UnexpectedRowCount: Error, CustomStringConvertible {
     var count: Int
     var sql: String
