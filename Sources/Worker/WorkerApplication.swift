@@ -7,10 +7,11 @@ import ServiceLifecycle
 import Shared
 
 /// The worker process: migrations and retention settings at start, then the pool,
-/// the inbox listener and drainer, the periodic jobs and the HTTP endpoint, as
-/// services of one group.
+/// the inbox listener and drainer, the periodic jobs, the admin API and the HTTP
+/// endpoint, as services of one group.
 ///
-/// Graceful shutdown runs in reverse order: the HTTP endpoint stops, the jobs stop,
+/// Graceful shutdown runs in reverse order: the HTTP endpoint and the admin API
+/// stop, the jobs stop,
 /// the drainer commits the batch in hand, the listener stops, the pool closes.
 struct WorkerApplication {
     let settings: WorkerSettings
@@ -19,6 +20,8 @@ struct WorkerApplication {
 
     /// Called with the bound port once the HTTP endpoint listens (tests bind port 0).
     var onServerRunning: @Sendable (Int) async -> Void = { _ in }
+    /// Called with the bound port once the admin API listens.
+    var onAdminServerRunning: @Sendable (Int) async -> Void = { _ in }
 
     /// Applies pending migrations (unless disabled) and records the retention
     /// settings the database's own jobs read.
@@ -59,8 +62,12 @@ struct WorkerApplication {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
 
+        let admin = AdminServer(
+            settings: settings.admin, database: settings.database, logger: logger,
+            onServerRunning: onAdminServerRunning)
+
         return ServiceGroup.process(
-            services: [client, readiness, listener, drainer, maintenance, server],
+            services: [client, readiness, listener, drainer, maintenance] + admin.makeServices() + [server],
             shutdownTimeout: settings.shutdownTimeout,
             logger: logger)
     }

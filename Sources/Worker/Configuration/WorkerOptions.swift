@@ -47,6 +47,15 @@ struct WorkerOptions: ParsableArguments {
     var receiptRetentionDays: String?
     @Option(help: "Days of partitions created ahead (plain path). [env: OCPP_PARTITIONS_AHEAD_DAYS, default: 7]")
     var partitionsAheadDays: String?
+    @Option(help: "Address of the admin API. [env: OCPP_ADMIN_HOST, default: 127.0.0.1]")
+    var adminHost: String?
+    @Option(help: "Port of the admin API. [env: OCPP_ADMIN_PORT, default: 8180]")
+    var adminPort: String?
+    @Option(
+        help:
+            "Bearer token of the admin API, 16 characters or more; unset turns the API off. [env: OCPP_ADMIN_TOKEN]"
+    )
+    var adminToken: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
     var logLevel: String?
 
@@ -96,6 +105,7 @@ struct WorkerOptions: ParsableArguments {
         result.partitionsAheadDays = try settings.integer(
             "OCPP_PARTITIONS_AHEAD_DAYS", flag: partitionsAheadDays, default: result.partitionsAheadDays,
             range: 1...366)
+        result.admin = try resolveAdmin(settings)
         if result.archiveAfterDays > 0, result.meterValuesRetentionDays > 0,
             result.archiveAfterDays >= result.meterValuesRetentionDays
         {
@@ -106,6 +116,25 @@ struct WorkerOptions: ParsableArguments {
         }
         let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))
         return (result, level)
+    }
+
+    private func resolveAdmin(_ settings: SettingsResolver) throws(ConfigurationError) -> AdminSettings {
+        var admin = AdminSettings()
+        admin.host = settings.string("OCPP_ADMIN_HOST", flag: adminHost, default: admin.host)
+        admin.port = try settings.integer("OCPP_ADMIN_PORT", flag: adminPort, default: admin.port, range: 0...65535)
+        admin.token = settings.text("OCPP_ADMIN_TOKEN", flag: adminToken)
+        if let token = admin.token {
+            guard token.count >= AdminSettings.minimumTokenLength else {
+                throw ConfigurationError(
+                    setting: "OCPP_ADMIN_TOKEN",
+                    reason: "must be at least \(AdminSettings.minimumTokenLength) characters long")
+            }
+            guard token.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+                throw ConfigurationError(
+                    setting: "OCPP_ADMIN_TOKEN", reason: "must be printable ASCII without spaces")
+            }
+        }
+        return admin
     }
 
     static func defaultWorkerID() -> String {

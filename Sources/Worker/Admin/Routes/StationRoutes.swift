@@ -1,0 +1,88 @@
+import Hummingbird
+import PostgresNIO
+import Shared
+
+/// Stations: list, register, read one with its connectors, configuration and open
+/// transactions, and accept a pending one.
+struct StationRoutes {
+    let environment: AdminEnvironment
+
+    var routes: [AdminRoute] {
+        [
+            AdminRoute(.get, "/api/v1/stations", handler: list),
+            AdminRoute(.post, "/api/v1/stations", handler: create),
+            AdminRoute(.get, "/api/v1/stations/{identity}", handler: read),
+            AdminRoute(.post, "/api/v1/stations/{identity}/accept", handler: accept),
+        ]
+    }
+
+    static let registrationStatuses = ["Accepted", "Pending", "Rejected"]
+
+    @Sendable func list(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let query = try AdminQuery(request, allowed: ["registrationStatus", "online", "limit", "after"])
+        let registration = try query.choice("registrationStatus", in: Self.registrationStatuses)
+        let online = try query.boolean("online")
+        let limit = try query.limit()
+        let cursor = try query.cursor()
+        let rows: PostgresQuery = """
+            SELECT \(unescaped: StationJSON.summary) AS item, json_build_array(s.identity) AS key,
+                   row_number() OVER (ORDER BY s.identity) AS n
+            FROM ocpp.stations AS s
+            WHERE (\(registration)::text IS NULL OR s.registration_status = \(registration))
+              AND (\(online)::boolean IS NULL OR s.online = \(online))
+              AND (\(cursor?.key)::jsonb IS NULL OR s.identity > \(cursor?.key)::jsonb->>0)
+            ORDER BY s.identity
+            LIMIT \(limit + 1)
+            """
+        let page = try await PageQuery.run(rows, limit: limit, client: environment.client, logger: environment.logger)
+        return .json(page)
+    }
+
+    @Sendable func create(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await AdminBody(request, allowed: ["identity", "registrationStatus"])
+        let identity = try body.requiredString("identity", maxLength: StationIdentity.maximumLength)
+        guard StationIdentity.isValid(identity) else {
+            throw AdminError.badRequest(
+                "identity must be 1 to 48 characters from A-Z a-z 0-9 - . _ ~ * + @ |", field: "identity")
+        }
+        let registration = try body.choice("registrationStatus", in: Self.registrationStatuses) ?? "Accepted"
+        let created = try await environment.json(
+            """
+            WITH inserted AS (
+                INSERT INTO ocpp.stations (identity, registration_status) VALUES (\(identity), \(registration))
+                ON CONFLICT (identity) DO NOTHING
+                RETURNING *
+            )
+            SELECT \(unescaped: StationJSON.detail) FROM inserted AS s
+            """)
+        guard let created else { throw AdminError.conflict("station \(identity) already exists") }
+        return .json(created, status: .created)
+    }
+
+    @Sendable func read(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try AdminQuery(request, allowed: [])
+        let identity = try context.pathParameter("identity")
+        let station = try await environment.json(
+            "SELECT \(unescaped: StationJSON.detail) FROM ocpp.stations AS s WHERE s.identity = \(identity)")
+        guard let station else { throw AdminError.notFound("no station \(identity)") }
+        return .json(station)
+    }
+
+    /// A pending (or rejected) station is answered Accepted at its next
+    /// BootNotification.
+    @Sendable func accept(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try AdminQuery(request, allowed: [])
+        let identity = try context.pathParameter("identity")
+        let station = try await environment.json(
+            """
+            WITH updated AS (
+                UPDATE ocpp.stations SET registration_status = 'Accepted', updated_at = now()
+                WHERE identity = \(identity)
+                RETURNING *
+            )
+            SELECT \(unescaped: StationJSON.detail) FROM updated AS s
+            """)
+        guard let station else { throw AdminError.notFound("no station \(identity)") }
+        return .json(station)
+    }
+}
