@@ -85,6 +85,30 @@ struct OutboundQueueTests {
         }
     }
 
+    /// A `sent` row whose gateway never recorded the answer or the timeout (database
+    /// unreachable at that moment, gateway killed) is closed once no gateway can still
+    /// be waiting for it, and is not resent.
+    @Test func sentCommandsWithoutARecordedOutcomeAreClosedAsTimedOut() async throws {
+        try await withQueue { client, queue in
+            let clearCache = try OutboundCommand(action: "ClearCache", payload: JSONObject([]))
+            let abandoned = try await queue.enqueue(clearCache, to: "CP-1")
+            let recent = try await queue.enqueue(clearCache, to: "CP-1")
+            try await client.query(
+                """
+                UPDATE ocpp.station_messages
+                SET status = 'sent', sent_at = CASE WHEN message_id = \(abandoned) THEN now() - interval '2 hours'
+                                                    ELSE now() - interval '10 minutes' END
+                """, logger: TestDatabase.logger)
+            #expect(try await client.scalar("SELECT ocpp.expire_calls(now())", as: Int.self) == 1)
+            #expect(try await status(client, abandoned) == "timed_out")
+            #expect(try await status(client, recent) == "sent")
+            #expect(
+                try await client.scalar(
+                    "SELECT closed_at IS NOT NULL FROM ocpp.station_messages WHERE message_id = \(abandoned)",
+                    as: Bool.self))
+        }
+    }
+
     @Test func refusalsNameTheirReason() async throws {
         try await withQueue { client, queue in
             let clearCache = try OutboundCommand(action: "ClearCache", payload: JSONObject([]))

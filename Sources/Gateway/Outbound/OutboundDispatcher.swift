@@ -218,12 +218,27 @@ final class OutboundDispatcher: Sendable {
         error.path.isRoot ? error.reason : "\(error.path): \(error.reason)"
     }
 
-    /// Runs a queue update; a failure is logged and leaves the row `sent`.
+    /// Waits between attempts to record an outcome: about 15 s in all, enough for a
+    /// database failover or a pool reconnect. The queue of this station waits
+    /// meanwhile (nothing else can be claimed without the database either).
+    static let writeRetryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8)]
+
+    /// Runs a queue update, retried while the database is unreachable. If it still
+    /// fails the row stays `sent`; the worker's command-expiry job closes such rows
+    /// as timed out after the longest call timeout (sql/0008_abandoned_calls.sql).
     private func write(_ what: String, _ update: () async throws -> Void) async {
-        do {
-            try await update()
-        } catch {
-            logger.error("\(what) not recorded: \(String(reflecting: error))")
+        for delay in Self.writeRetryDelays + [nil] {
+            do {
+                try await update()
+                return
+            } catch {
+                guard let delay else {
+                    logger.error("\(what) not recorded, left to the worker's expiry: \(String(reflecting: error))")
+                    return
+                }
+                logger.warning("\(what) not recorded yet, retrying in \(delay): \(String(reflecting: error))")
+                try? await Task.sleep(for: delay)
+            }
         }
     }
 }

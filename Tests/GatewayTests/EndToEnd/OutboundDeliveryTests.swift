@@ -116,6 +116,29 @@ struct OutboundDeliveryTests {
         }
     }
 
+    /// The gateway keeps trying to record an answer while the database is briefly
+    /// unreachable, so the command does not stay `sent`.
+    @Test func anAnswerThatArrivesDuringAShortOutageIsStillRecorded() async throws {
+        try await GatewayHarness.withGateway { client, configuration, gateway in
+            let queue = CommandQueue(client: client, logger: TestDatabase.logger)
+            let station = try await TestStation.connect(port: gateway.port, identity: "CP-BLIP")
+            _ = try await station.callResult("Heartbeat", [:])
+            let id = try await queue.enqueue(try OutboundCommand(ResetRequest(type: .soft)), to: "CP-BLIP")
+            _ = try await nextCall(station)
+
+            let name = try #require(configuration.database)
+            try await TestDatabase.setConnectionsAllowed(false, database: name)
+            try await station.send(#"[3,"\#(id)",{"status":"Accepted"}]"#)
+            try await Task.sleep(for: .seconds(1))
+            try await TestDatabase.setConnectionsAllowed(true, database: name)
+
+            try await eventually("the answer is recorded after the outage") {
+                (try? await status(of: id, client)) == "answered"
+            }
+            await station.close()
+        }
+    }
+
     @Test func anInvalidResponseIsStoredAsFailedWithItsCode() async throws {
         try await withGateway { client, queue, gateway in
             let station = try await TestStation.connect(port: gateway.port, identity: "CP-BAD")
