@@ -23,8 +23,8 @@ struct WorkerApplication {
     /// Called with the bound port once the admin API listens.
     var onAdminServerRunning: @Sendable (Int) async -> Void = { _ in }
 
-    /// Applies pending migrations (unless disabled) and records the retention
-    /// settings the database's own jobs read.
+    /// Applies pending migrations (unless disabled) and records the settings the
+    /// database's own functions read (retention, the pending-command cap).
     func prepareDatabase() async throws {
         try await PostgresClient.withClient(configuration: settings.database, logger: logger) { client in
             if settings.migrateAtStart {
@@ -35,6 +35,12 @@ struct WorkerApplication {
                 """
                 SELECT ocpp.configure_retention(\(Int32(settings.meterValuesRetentionDays)),
                                                 \(Int32(settings.inboxRetentionDays)))
+                """, logger: logger
+            ).collect()
+            _ = try await client.query(
+                """
+                INSERT INTO ocpp.settings (name, value) VALUES ('max_pending_commands', \(String(settings.maxPendingCommands)))
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
                 """, logger: logger
             ).collect()
         }

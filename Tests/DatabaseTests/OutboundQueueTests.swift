@@ -109,6 +109,25 @@ struct OutboundQueueTests {
         }
     }
 
+    @Test func aStationsPendingCommandsAreCapped() async throws {
+        try await withQueue { client, queue in
+            try await client.query(
+                "INSERT INTO ocpp.settings (name, value) VALUES ('max_pending_commands', '2')",
+                logger: TestDatabase.logger)
+            let clearCache = try OutboundCommand(action: "ClearCache", payload: JSONObject([]))
+            _ = try await queue.enqueue(clearCache, to: "CP-1", collapseKey: "a")
+            _ = try await queue.enqueue(clearCache, to: "CP-1")
+            await #expect(throws: CommandQueueError.self) {
+                try await queue.enqueue(clearCache, to: "CP-1")
+            }
+            // Replacing a pending command by its key does not add to the count.
+            _ = try await queue.enqueue(clearCache, to: "CP-1", collapseKey: "a")
+            #expect(
+                try await client.scalar(
+                    "SELECT count(*) FROM ocpp.station_messages WHERE status = 'pending'", as: Int.self) == 2)
+        }
+    }
+
     @Test func refusalsNameTheirReason() async throws {
         try await withQueue { client, queue in
             let clearCache = try OutboundCommand(action: "ClearCache", payload: JSONObject([]))

@@ -36,6 +36,8 @@ public struct CommandQueue: Sendable {
             throw CommandQueueError.unknownStation(identity)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "22023" {
             throw CommandQueueError.refused(error.serverInfo?[.message] ?? "refused")
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "54000" {
+            throw CommandQueueError.tooManyPending(error.serverInfo?[.message] ?? "too many pending commands")
         }
     }
 
@@ -53,12 +55,15 @@ public enum CommandQueueError: Error, Sendable, Equatable, CustomStringConvertib
     /// The database refused the command (its own checks, e.g. an expiry before the
     /// earliest send time).
     case refused(String)
+    /// The station has as many pending commands as OCPP_MAX_PENDING_COMMANDS allows.
+    case tooManyPending(String)
     case noRowReturned
 
     public var description: String {
         switch self {
         case .unknownStation(let identity): "no station \(identity)"
         case .refused(let reason): reason
+        case .tooManyPending(let reason): reason
         case .noRowReturned: "the queue returned no row"
         }
     }

@@ -47,6 +47,9 @@ struct WorkerOptions: ParsableArguments {
     var receiptRetentionDays: String?
     @Option(help: "Days of partitions created ahead (plain path). [env: OCPP_PARTITIONS_AHEAD_DAYS, default: 7]")
     var partitionsAheadDays: String?
+    @Option(
+        help: "Most commands waiting for one station. [env: OCPP_MAX_PENDING_COMMANDS, default: 1000]")
+    var maxPendingCommands: String?
     @Option(help: "Address of the admin API. [env: OCPP_ADMIN_HOST, default: 127.0.0.1]")
     var adminHost: String?
     @Option(help: "Port of the admin API. [env: OCPP_ADMIN_PORT, default: 8180]")
@@ -105,6 +108,9 @@ struct WorkerOptions: ParsableArguments {
         result.partitionsAheadDays = try settings.integer(
             "OCPP_PARTITIONS_AHEAD_DAYS", flag: partitionsAheadDays, default: result.partitionsAheadDays,
             range: 1...366)
+        result.maxPendingCommands = try settings.integer(
+            "OCPP_MAX_PENDING_COMMANDS", flag: maxPendingCommands, default: result.maxPendingCommands,
+            range: 1...1_000_000)
         result.admin = try resolveAdmin(settings)
         if result.archiveAfterDays > 0, result.meterValuesRetentionDays > 0,
             result.archiveAfterDays >= result.meterValuesRetentionDays

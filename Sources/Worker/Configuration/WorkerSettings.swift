@@ -40,6 +40,8 @@ struct WorkerSettings: Sendable {
     var receiptRetentionDays = 7
     /// Days of partitions created ahead (plain path).
     var partitionsAheadDays = 7
+    /// Most commands waiting for one station; `ocpp.enqueue_call` refuses more.
+    var maxPendingCommands = 1000
     /// The operator API (`/api/v1`), on its own listener.
     var admin = AdminSettings()
     /// Longest graceful shutdown before the process is cancelled.

@@ -35,6 +35,8 @@ struct CommandRoutes {
             throw AdminError.notFound("no station \(identity)")
         } catch CommandQueueError.refused(let reason) {
             throw AdminError.badRequest(reason)
+        } catch CommandQueueError.tooManyPending(let reason) {
+            throw AdminError(status: .tooManyRequests, code: "too_many_pending", message: reason)
         }
         return .json(try await commandJSON(messageID) ?? "null", status: .created)
     }
