@@ -36,7 +36,8 @@ struct GatewayApplication {
             metrics: metrics, decodingOptions: DecodingOptions(lenient: settings.lenientValidation),
             callTimeout: settings.callTimeout)
         let runner = StationSessionRunner(
-            dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize)
+            dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize,
+            maxMessageRate: settings.maxMessageRate, messageBurst: settings.messageBurst)
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
             verifyPassword: { PasswordHash.verify(password: $0, against: $1) })

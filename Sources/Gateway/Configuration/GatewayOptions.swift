@@ -47,6 +47,13 @@ struct GatewayOptions: ParsableArguments {
     var callTimeout: String?
     @Option(help: "Largest WebSocket message, bytes. [env: OCPP_MAX_FRAME_SIZE, default: 65536]")
     var maxFrameSize: String?
+    @Option(
+        help:
+            "Messages a second one station may send on average, 0 for no limit; more are held back. [env: OCPP_MAX_MESSAGE_RATE, default: 50]"
+    )
+    var maxMessageRate: String?
+    @Option(help: "Messages one station may send at once. [env: OCPP_MESSAGE_BURST, default: 200]")
+    var messageBurst: String?
     @Option(help: "WebSocket ping interval, seconds. [env: OCPP_PING_INTERVAL, default: 30]")
     var pingInterval: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
@@ -96,6 +103,10 @@ struct GatewayOptions: ParsableArguments {
             "OCPP_CALL_TIMEOUT", flag: callTimeout, default: result.callTimeout, unit: .seconds(1), range: 1...3600)
         result.maxFrameSize = try settings.integer(
             "OCPP_MAX_FRAME_SIZE", flag: maxFrameSize, default: result.maxFrameSize, range: 1024...16_777_216)
+        result.maxMessageRate = try settings.integer(
+            "OCPP_MAX_MESSAGE_RATE", flag: maxMessageRate, default: result.maxMessageRate, range: 0...100_000)
+        result.messageBurst = try settings.integer(
+            "OCPP_MESSAGE_BURST", flag: messageBurst, default: result.messageBurst, range: 1...1_000_000)
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
         let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))

@@ -64,6 +64,10 @@ struct GatewaySettings: Sendable {
 
     /// Largest accepted WebSocket message in bytes; larger ones close with 1009.
     var maxFrameSize = 65_536
+    /// Messages a second one station may send on average (0: no limit) and at once;
+    /// beyond that its messages are held back (``MessageRateLimiter``).
+    var maxMessageRate = 50
+    var messageBurst = 200
     /// WebSocket ping interval; a connection that does not answer is closed.
     var pingInterval = Duration.seconds(30)
     /// How often this instance records its heartbeat in `ocpp.gateways`.

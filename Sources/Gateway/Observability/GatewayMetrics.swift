@@ -13,6 +13,8 @@ struct GatewayMetrics: Sendable {
     let subprotocolMissing = Counter(label: "ocpp_gateway_subprotocol_missing_total")
     let invalidFrames = Counter(label: "ocpp_gateway_invalid_frames_total")
     let takeovers = Counter(label: "ocpp_gateway_session_takeovers_total")
+    /// Messages held back because their station exceeded OCPP_MAX_MESSAGE_RATE.
+    let rateLimited = Counter(label: "ocpp_gateway_messages_rate_limited_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
 
     /// Queued commands by action and outcome: `sent`, `answered`, `failed` (a

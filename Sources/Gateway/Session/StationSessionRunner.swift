@@ -12,6 +12,9 @@ struct StationSessionRunner: Sendable {
     let dependencies: ConnectionDependencies
     let registry: ConnectionRegistry
     let maxMessageSize: Int
+    /// Each connection's message rate: a token bucket (``MessageRateLimiter``).
+    var maxMessageRate = 0
+    var messageBurst = 1
 
     func run(
         station: StationContext, registration: RegistrationStatus, subprotocol: String?, remoteAddress: String?,
@@ -56,7 +59,18 @@ struct StationSessionRunner: Sendable {
             // Queued commands are delivered beside the frame loop and end with it.
             group.addTask { await connection.runOutbound() }
             do {
+                var limiter = MessageRateLimiter(rate: maxMessageRate, burst: messageBurst)
+                var slowedDown = false
                 for try await message in inbound.messages(maxSize: maxMessageSize) {
+                    let holdBack = limiter.admit()
+                    if holdBack > .zero {
+                        dependencies.metrics.rateLimited.increment()
+                        if !slowedDown {
+                            slowedDown = true
+                            logger.notice("more than \(maxMessageRate) messages a second: slowed down")
+                        }
+                        try await Task.sleep(for: holdBack)
+                    }
                     switch message {
                     case .text(let text):
                         await connection.handle(text: text)

@@ -1,0 +1,47 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import Shared
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// A station sending faster than OCPP_MAX_MESSAGE_RATE is slowed down (its frames
+/// wait), is still answered, and the trips are counted.
+@Suite("Message rate limit end to end", .serialized, .timeLimit(.minutes(2)))
+struct RateLimitEndToEndTests {
+    @Test func aFloodingStationIsSlowedDownAndStillAnswered() async throws {
+        try await TestDatabase.withFreshDatabase { client, configuration in
+            _ = try await TestDatabase.migrate(client)
+            let registry = PrometheusCollectorRegistry()
+            let gateway = try await withMetricsFactory(PrometheusMetricsFactory(registry: registry)) {
+                try await GatewayHarness.start(database: configuration, prometheus: registry) {
+                    $0.maxMessageRate = 5
+                    $0.messageBurst = 2
+                }
+            }
+            do {
+                let flooder = try await TestStation.connect(port: gateway.port, identity: "CP-FLOOD")
+                let start = ContinuousClock.now
+                for _ in 0..<8 { _ = try await flooder.callResult("Heartbeat", [:]) }
+                // Two go through at once, the other six wait a fifth of a second each.
+                #expect(ContinuousClock.now - start >= .milliseconds(1100))
+
+                // Another station has a bucket of its own.
+                let neighbour = try await TestStation.connect(port: gateway.port, identity: "CP-CALM")
+                _ = try await neighbour.callResult("Heartbeat", [:])
+                var bytes: [UInt8] = []
+                registry.emit(into: &bytes)
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(text.contains("ocpp_gateway_messages_rate_limited_total 6"), "\(text)")
+                await flooder.close()
+                await neighbour.close()
+            } catch {
+                try? await gateway.stop()
+                throw error
+            }
+            try await gateway.stop()
+        }
+    }
+}
