@@ -37,7 +37,8 @@ struct GatewayApplication {
             callTimeout: settings.callTimeout)
         let runner = StationSessionRunner(
             dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize,
-            maxMessageRate: settings.maxMessageRate, messageBurst: settings.messageBurst)
+            maxMessageRate: settings.maxMessageRate, messageBurst: settings.messageBurst,
+            idleTimeout: settings.effectiveIdleTimeout)
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
             verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
@@ -45,15 +46,19 @@ struct GatewayApplication {
             client: client, gatewayID: settings.gatewayID, heartbeatInterval: settings.presenceInterval,
             registry: registry, metrics: metrics, logger: logger)
 
+        var channelConfiguration = OCPPUpgradeChannel.Configuration(
+            maxFrameSize: settings.maxFrameSize, autoPing: .enabled(timePeriod: settings.pingInterval),
+            connectionLimiter: ConnectionLimiter(
+                maxTotal: settings.maxConnections, maxPerAddress: settings.maxConnectionsPerAddress),
+            handshakeTimeout: settings.handshakeTimeout)
+        channelConfiguration.onConnectionRefused = { limit in metrics.connectionsRefused(limit.rawValue).increment() }
+
         let router = Router()
         HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
         let onServerRunning = self.onServerRunning
         let server = Application(
             router: router,
-            server: .ocppWebSocket(
-                configuration: .init(
-                    maxFrameSize: settings.maxFrameSize, autoPing: .enabled(timePeriod: settings.pingInterval))
-            ) { request, channel, logger in
+            server: .ocppWebSocket(configuration: channelConfiguration) { request, channel, logger in
                 await Self.decide(
                     request: request, channel: channel, logger: logger, policy: policy, runner: runner,
                     metrics: metrics)

@@ -54,6 +54,21 @@ struct GatewayOptions: ParsableArguments {
     var maxMessageRate: String?
     @Option(help: "Messages one station may send at once. [env: OCPP_MESSAGE_BURST, default: 200]")
     var messageBurst: String?
+    @Option(help: "Open connections in total, 0 for no limit. [env: OCPP_MAX_CONNECTIONS, default: 100000]")
+    var maxConnections: String?
+    @Option(
+        help:
+            "Open connections from one source address, 0 for no limit. [env: OCPP_MAX_CONNECTIONS_PER_ADDRESS, default: 2000]"
+    )
+    var maxConnectionsPerAddress: String?
+    @Option(
+        help: "Seconds a new connection has to complete its upgrade. [env: OCPP_HANDSHAKE_TIMEOUT, default: 10]")
+    var handshakeTimeout: String?
+    @Option(
+        help:
+            "Seconds without a message after which a station is disconnected, 0 never. [env: OCPP_IDLE_TIMEOUT, default: 3 heartbeat intervals]"
+    )
+    var idleTimeout: String?
     @Option(help: "WebSocket ping interval, seconds. [env: OCPP_PING_INTERVAL, default: 30]")
     var pingInterval: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
@@ -107,6 +122,18 @@ struct GatewayOptions: ParsableArguments {
             "OCPP_MAX_MESSAGE_RATE", flag: maxMessageRate, default: result.maxMessageRate, range: 0...100_000)
         result.messageBurst = try settings.integer(
             "OCPP_MESSAGE_BURST", flag: messageBurst, default: result.messageBurst, range: 1...1_000_000)
+        result.maxConnections = try settings.integer(
+            "OCPP_MAX_CONNECTIONS", flag: maxConnections, default: result.maxConnections, range: 0...10_000_000)
+        result.maxConnectionsPerAddress = try settings.integer(
+            "OCPP_MAX_CONNECTIONS_PER_ADDRESS", flag: maxConnectionsPerAddress,
+            default: result.maxConnectionsPerAddress, range: 0...10_000_000)
+        result.handshakeTimeout = try settings.duration(
+            "OCPP_HANDSHAKE_TIMEOUT", flag: handshakeTimeout, default: result.handshakeTimeout, unit: .seconds(1),
+            range: 1...600)
+        if settings.text("OCPP_IDLE_TIMEOUT", flag: idleTimeout) != nil {
+            result.idleTimeout = try settings.duration(
+                "OCPP_IDLE_TIMEOUT", flag: idleTimeout, default: .zero, unit: .seconds(1), range: 0...604_800)
+        }
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
         let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))

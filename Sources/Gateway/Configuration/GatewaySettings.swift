@@ -68,10 +68,21 @@ struct GatewaySettings: Sendable {
     /// beyond that its messages are held back (``MessageRateLimiter``).
     var maxMessageRate = 50
     var messageBurst = 200
+    /// Open connections in total and from one source address (0: no limit). Many
+    /// stations can share an address behind carrier-grade NAT: raise the second then.
+    var maxConnections = 100_000
+    var maxConnectionsPerAddress = 2_000
+    /// How long a new connection has to complete its WebSocket upgrade.
+    var handshakeTimeout = Duration.seconds(10)
+    /// A station that sends nothing for this long is disconnected (0: never); nil
+    /// means three heartbeat intervals, so a station that heartbeats is never idle.
+    var idleTimeout: Duration?
     /// WebSocket ping interval; a connection that does not answer is closed.
     var pingInterval = Duration.seconds(30)
     /// How often this instance records its heartbeat in `ocpp.gateways`.
     var presenceInterval = Duration.seconds(10)
+    /// ``idleTimeout`` as it applies: three heartbeat intervals unless set.
+    var effectiveIdleTimeout: Duration { idleTimeout ?? .seconds(3 * heartbeatInterval) }
     /// How long shutdown may take.
     var shutdownTimeout = Duration.seconds(10)
 }

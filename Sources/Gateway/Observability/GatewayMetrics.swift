@@ -13,6 +13,11 @@ struct GatewayMetrics: Sendable {
     let subprotocolMissing = Counter(label: "ocpp_gateway_subprotocol_missing_total")
     let invalidFrames = Counter(label: "ocpp_gateway_invalid_frames_total")
     let takeovers = Counter(label: "ocpp_gateway_session_takeovers_total")
+    /// Connections closed at accept by OCPP_MAX_CONNECTIONS (`total`) or
+    /// OCPP_MAX_CONNECTIONS_PER_ADDRESS (`per_address`).
+    let connectionsRefused = LabeledCounters(label: "ocpp_gateway_connections_refused_total", dimensions: ["limit"])
+    /// Stations disconnected after OCPP_IDLE_TIMEOUT without a message.
+    let idleDisconnects = Counter(label: "ocpp_gateway_idle_disconnects_total")
     /// Messages held back because their station exceeded OCPP_MAX_MESSAGE_RATE.
     let rateLimited = Counter(label: "ocpp_gateway_messages_rate_limited_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")

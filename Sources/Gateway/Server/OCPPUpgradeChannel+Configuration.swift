@@ -23,19 +23,31 @@ extension OCPPUpgradeChannel {
         var closeTimeout: Duration
         /// Reject text frames that are not UTF-8 (OCPP-J is JSON, hence UTF-8).
         var validateUTF8: Bool
+        /// Connections beyond these limits are closed as soon as they are accepted.
+        var connectionLimiter: ConnectionLimiter?
+        /// A connection whose first request has not been answered (upgraded, refused or
+        /// served) within this time is closed: a slow or silent client cannot hold a
+        /// socket open without ever becoming a station.
+        var handshakeTimeout: Duration?
+        /// Called with the limit that refused a connection.
+        var onConnectionRefused: @Sendable (ConnectionLimiter.Refusal) -> Void = { _ in }
 
         init(
             http1: HTTP1Channel.Configuration = .init(),
             maxFrameSize: Int = 1 << 16,
             autoPing: AutoPingSetup = .enabled(timePeriod: .seconds(30)),
             closeTimeout: Duration = .seconds(15),
-            validateUTF8: Bool = true
+            validateUTF8: Bool = true,
+            connectionLimiter: ConnectionLimiter? = nil,
+            handshakeTimeout: Duration? = nil
         ) {
             self.http1 = http1
             self.maxFrameSize = maxFrameSize
             self.autoPing = autoPing
             self.closeTimeout = closeTimeout
             self.validateUTF8 = validateUTF8
+            self.connectionLimiter = connectionLimiter
+            self.handshakeTimeout = handshakeTimeout
         }
     }
 }

@@ -53,6 +53,7 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            try self.admit(channel)
             // Child channels are set up on their own event loop, and every NIO callback below
             // runs there too, so a loop-bound box needs no lock.
             let pending = NIOLoopBoundBox<PendingUpgrade?>(nil, eventLoop: channel.eventLoop)
@@ -97,8 +98,32 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             outcome.assumeIsolated().whenComplete { _ in
                 operations.removeHandler(closer, promise: nil)
             }
+            if let timeout = self.configuration.handshakeTimeout {
+                let closing = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+                    logger.debug("Connection closed: no complete request within the handshake timeout")
+                    channel.close(promise: nil)
+                }
+                outcome.whenComplete { _ in closing.cancel() }
+            }
             return Value(outcome: outcome, channel: channel)
         }
+    }
+
+    /// Counts the connection against the limits until it closes, or closes it at once
+    /// (the server does not close a channel whose setup failed).
+    private func admit(_ channel: any Channel) throws {
+        guard let limiter = self.configuration.connectionLimiter else { return }
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = limiter.acquire(address) {
+            self.configuration.onConnectionRefused(refusal)
+            channel.close(promise: nil)
+            throw ConnectionRefused(limit: refusal)
+        }
+        channel.closeFuture.whenComplete { _ in limiter.release(address) }
+    }
+
+    struct ConnectionRefused: Error {
+        let limit: ConnectionLimiter.Refusal
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -4,6 +4,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
 import Shared
+import Synchronization
 
 /// Runs one accepted WebSocket from the first frame to the last: records the live
 /// session (closing the station's previous one wherever it is), journals connect
@@ -15,6 +16,8 @@ struct StationSessionRunner: Sendable {
     /// Each connection's message rate: a token bucket (``MessageRateLimiter``).
     var maxMessageRate = 0
     var messageBurst = 1
+    /// A station silent for this long is disconnected; zero never.
+    var idleTimeout = Duration.zero
 
     func run(
         station: StationContext, registration: RegistrationStatus, subprotocol: String?, remoteAddress: String?,
@@ -58,29 +61,16 @@ struct StationSessionRunner: Sendable {
         await withDiscardingTaskGroup { group in
             // Queued commands are delivered beside the frame loop and end with it.
             group.addTask { await connection.runOutbound() }
-            do {
-                var limiter = MessageRateLimiter(rate: maxMessageRate, burst: messageBurst)
-                var slowedDown = false
-                for try await message in inbound.messages(maxSize: maxMessageSize) {
-                    let holdBack = limiter.admit()
-                    if holdBack > .zero {
-                        dependencies.metrics.rateLimited.increment()
-                        if !slowedDown {
-                            slowedDown = true
-                            logger.notice("more than \(maxMessageRate) messages a second: slowed down")
-                        }
-                        try await Task.sleep(for: holdBack)
-                    }
-                    switch message {
-                    case .text(let text):
-                        await connection.handle(text: text)
-                    case .binary:
-                        // OCPP-J carries JSON text only.
-                        await connection.close(code: .unacceptableData, reason: "binary frames are not OCPP-J")
+            let lastMessageAt = LastMessageTime()
+            await withDiscardingTaskGroup { frameLoop in
+                if idleTimeout > .zero {
+                    frameLoop.addTask { [logger] in
+                        await closeWhenIdle(connection, lastMessageAt: lastMessageAt, logger: logger)
                     }
                 }
-            } catch {
-                logger.notice("connection ended: \(error)")
+                await readFrames(inbound, into: connection, lastMessageAt: lastMessageAt, logger: logger)
+                // The watchdog ends with the frames.
+                frameLoop.cancelAll()
             }
             connection.connectionEnded()
         }
@@ -91,6 +81,56 @@ struct StationSessionRunner: Sendable {
         await journal(
             .disconnected, station: station, session: session, remoteAddress: remoteAddress, logger: logger)
         logger.info("disconnected")
+    }
+
+    /// Feeds the station's frames to its connection, one at a time, held back by the
+    /// rate limit, until the socket ends.
+    private func readFrames(
+        _ inbound: WebSocketInboundStream, into connection: StationConnection,
+        lastMessageAt: LastMessageTime, logger: Logger
+    ) async {
+        var limiter = MessageRateLimiter(rate: maxMessageRate, burst: messageBurst)
+        var slowedDown = false
+        do {
+            for try await message in inbound.messages(maxSize: maxMessageSize) {
+                lastMessageAt.touch()
+                let holdBack = limiter.admit()
+                if holdBack > .zero {
+                    dependencies.metrics.rateLimited.increment()
+                    if !slowedDown {
+                        slowedDown = true
+                        logger.notice("more than \(maxMessageRate) messages a second: slowed down")
+                    }
+                    try await Task.sleep(for: holdBack)
+                }
+                switch message {
+                case .text(let text):
+                    await connection.handle(text: text)
+                case .binary:
+                    // OCPP-J carries JSON text only.
+                    await connection.close(code: .unacceptableData, reason: "binary frames are not OCPP-J")
+                }
+            }
+        } catch {
+            logger.notice("connection ended: \(error)")
+        }
+    }
+
+    /// Closes the connection once no message has come for ``idleTimeout``; returns
+    /// when it did, or when cancelled.
+    private func closeWhenIdle(
+        _ connection: StationConnection, lastMessageAt: LastMessageTime, logger: Logger
+    ) async {
+        while !Task.isCancelled {
+            let deadline = lastMessageAt.value + idleTimeout
+            if ContinuousClock.now >= deadline {
+                dependencies.metrics.idleDisconnects.increment()
+                logger.notice("no message for \(idleTimeout): disconnected")
+                await connection.close(code: .normalClosure, reason: "idle")
+                return
+            }
+            try? await Task.sleep(until: deadline)
+        }
     }
 
     /// Connect and disconnect work rows carry the session's id and start, from which
@@ -112,6 +152,15 @@ struct StationSessionRunner: Sendable {
             logger.warning("\(kind.rawValue) event not journaled: \(String(reflecting: error))")
         }
     }
+}
+
+/// When a station's last message came, shared by its frame loop and its idle watchdog.
+final class LastMessageTime: Sendable {
+    private let time = Mutex(ContinuousClock.now)
+
+    func touch() { time.withLock { $0 = .now } }
+
+    var value: ContinuousClock.Instant { time.withLock { $0 } }
 }
 
 /// One WebSocket session of a station: its id and when it began (RFC 3339 text, as

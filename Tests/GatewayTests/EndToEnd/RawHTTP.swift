@@ -55,6 +55,23 @@ enum RawHTTP {
         }
     }
 
+    /// Connects, sends `bytes` (perhaps half a request) and waits for the server to
+    /// close the connection; returns whatever it wrote before.
+    static func untilClosed(port: Int, sending bytes: String) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
+            var received = ""
+            for try await chunk in inbound { received += String(buffer: chunk) }
+            return received
+        }
+    }
+
     private static func readHead(port: Int, _ request: String) async throws -> Response {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
