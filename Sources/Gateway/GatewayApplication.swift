@@ -42,6 +42,7 @@ struct GatewayApplication {
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
             verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
+        let throttle = AuthFailureThrottle()
         let presence = GatewayPresence(
             client: client, gatewayID: settings.gatewayID, heartbeatInterval: settings.presenceInterval,
             registry: registry, metrics: metrics, logger: logger)
@@ -60,8 +61,8 @@ struct GatewayApplication {
             router: router,
             server: .ocppWebSocket(configuration: channelConfiguration) { request, channel, logger in
                 await Self.decide(
-                    request: request, channel: channel, logger: logger, policy: policy, runner: runner,
-                    metrics: metrics)
+                    request: request, channel: channel, logger: logger, policy: policy, throttle: throttle,
+                    runner: runner, metrics: metrics)
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
@@ -74,10 +75,22 @@ struct GatewayApplication {
     /// Turns the handshake policy's decision into the server channel's.
     private static func decide(
         request: HTTPRequest, channel: any Channel, logger: Logger, policy: HandshakePolicy,
-        runner: StationSessionRunner, metrics: GatewayMetrics
+        throttle: AuthFailureThrottle, runner: StationSessionRunner, metrics: GatewayMetrics
     ) async -> OCPPUpgradeDecision {
         let remoteAddress = channel.remoteAddress?.ipAddress
-        switch await policy.decide(path: request.path ?? "", headers: request.headerFields, logger: logger) {
+        let address = remoteAddress ?? "unknown"
+        let wait = throttle.delay(for: address)
+        if wait > .zero {
+            metrics.authThrottled.increment()
+            try? await Task.sleep(for: wait)
+        }
+        let decision = await policy.decide(path: request.path ?? "", headers: request.headerFields, logger: logger)
+        switch decision {
+        case .refuse(.unauthorized, _): throttle.recordFailure(from: address)
+        case .accept: throttle.recordSuccess(from: address)
+        case .refuse: break
+        }
+        switch decision {
         case .refuse(let status, let reason):
             metrics.handshakesRefused(String(status.code)).increment()
             // Never log credentials: only the reason and the path.

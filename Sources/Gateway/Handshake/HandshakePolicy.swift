@@ -55,8 +55,9 @@ struct HandshakePolicy: Sendable {
             guard credentials.username == identity else {
                 return .refuse(.unauthorized, reason: "Basic username does not equal the identity")
             }
-            guard let hash = record.passwordHash, verifyPassword(credentials.password, hash) else {
-                return .refuse(.unauthorized, reason: "wrong password")
+            guard record.passwordHashes.contains(where: { verifyPassword(credentials.password, $0) }) else {
+                return .refuse(
+                    .unauthorized, reason: record.passwordHashes.isEmpty ? "no password set" : "wrong password")
             }
         }
 

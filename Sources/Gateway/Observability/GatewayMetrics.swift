@@ -16,6 +16,8 @@ struct GatewayMetrics: Sendable {
     /// Connections closed at accept by OCPP_MAX_CONNECTIONS (`total`) or
     /// OCPP_MAX_CONNECTIONS_PER_ADDRESS (`per_address`).
     let connectionsRefused = LabeledCounters(label: "ocpp_gateway_connections_refused_total", dimensions: ["limit"])
+    /// Handshakes held back because their address failed to log in repeatedly.
+    let authThrottled = Counter(label: "ocpp_gateway_auth_throttled_total")
     /// Stations disconnected after OCPP_IDLE_TIMEOUT without a message.
     let idleDisconnects = Counter(label: "ocpp_gateway_idle_disconnects_total")
     /// Messages held back because their station exceeded OCPP_MAX_MESSAGE_RATE.

@@ -7,7 +7,9 @@ import Shared
 struct StationRecord: Sendable, Hashable {
     var id: Int64
     var registrationStatus: RegistrationStatus
-    var passwordHash: String?
+    /// The password hash, and while a new password is being pushed to the station
+    /// (ChangeConfiguration AuthorizationKey) the new one's: either is accepted.
+    var passwordHashes: [String] = []
 }
 
 /// The station rows the gateway reads and writes outside the ingest batches:
@@ -35,13 +37,17 @@ struct PostgresStationStore: StationStore {
 
     func find(identity: String) async throws -> StationRecord? {
         let rows = try await client.query(
-            "SELECT id, registration_status, password_hash FROM ocpp.stations WHERE identity = \(identity)",
+            """
+            SELECT id, registration_status, password_hash, pending_password_hash FROM ocpp.stations
+            WHERE identity = \(identity)
+            """,
             logger: logger)
         // Drained to the end: a row sequence left unfinished keeps its pool lease.
         guard let row = try await rows.collect().first else { return nil }
-        let (id, status, hash) = try row.decode((Int64, String, String?).self)
+        let (id, status, hash, pendingHash) = try row.decode((Int64, String, String?, String?).self)
         return StationRecord(
-            id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending, passwordHash: hash)
+            id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending,
+            passwordHashes: [hash, pendingHash].compactMap { $0 })
     }
 
     func register(identity: String, status: RegistrationStatus) async throws -> StationRecord {
@@ -50,12 +56,13 @@ struct PostgresStationStore: StationStore {
             """
             INSERT INTO ocpp.stations (identity, registration_status) VALUES (\(identity), \(status.rawValue))
             ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity
-            RETURNING id, registration_status, password_hash
+            RETURNING id, registration_status, password_hash, pending_password_hash
             """, logger: logger)
         guard let row = try await rows.collect().first else { throw StationStoreError.noRowReturned }
-        let (id, stored, hash) = try row.decode((Int64, String, String?).self)
+        let (id, stored, hash, pendingHash) = try row.decode((Int64, String, String?, String?).self)
         return StationRecord(
-            id: id, registrationStatus: RegistrationStatus(rawValue: stored) ?? .pending, passwordHash: hash)
+            id: id, registrationStatus: RegistrationStatus(rawValue: stored) ?? .pending,
+            passwordHashes: [hash, pendingHash].compactMap { $0 })
     }
 
     func openSession(

@@ -67,6 +67,14 @@ struct AdminBody {
         return value
     }
 
+    func boolean(_ key: String) throws(AdminError) -> Bool? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        default: throw .badRequest("\(key) must be true or false", field: key)
+        }
+    }
+
     func object(_ key: String) throws(AdminError) -> JSONObject? {
         switch object[key] {
         case nil, .null?: return nil

@@ -2,6 +2,7 @@
 enum AdminRoutes {
     static func all(_ environment: AdminEnvironment) -> [AdminRoute] {
         StationRoutes(environment: environment).routes
+            + CredentialRoutes(environment: environment).routes
             + StationEventRoutes(environment: environment).routes
             + CommandRoutes(environment: environment).routes
             + TransactionRoutes(environment: environment).routes

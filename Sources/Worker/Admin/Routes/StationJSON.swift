@@ -13,6 +13,7 @@ enum StationJSON {
                 'firmwareVersion', s.firmware_version, 'iccid', s.iccid, 'imsi', s.imsi,
                 'meterType', s.meter_type, 'meterSerialNumber', s.meter_serial_number),
             'localListVersion', s.local_list_version, 'hasPassword', s.password_hash IS NOT NULL,
+            'passwordPending', s.pending_password_hash IS NOT NULL, 'passwordChangedAt', s.password_changed_at,
             'createdAt', s.created_at)
         """
 

@@ -1,0 +1,103 @@
+import Foundation
+import PostgresNIO
+import Shared
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// Station passwords set over the admin API and checked by a gateway with Basic
+/// authentication (security profile 1), and a password rotated the whitepaper's
+/// way: ChangeConfiguration AuthorizationKey, accepted, then the new one only.
+@Suite("Admin API: station passwords", .serialized, .timeLimit(.minutes(2)))
+struct AdminCredentialTests {
+    static func upgradeStatus(_ port: Int, _ identity: String, _ password: String) async throws -> Int {
+        try await RawHTTP.upgrade(
+            port: port, path: "/ocpp/\(identity)", authorization: RawHTTP.basic(identity, password)
+        ).status
+    }
+
+    @Test func aPasswordSetOverTheAPIIsTheOneTheGatewayTakes() async throws {
+        try await GatewayHarness.withGateway(configure: { $0.auth = .basic }) { client, configuration, gateway in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-1', 'Accepted')")
+            let admin = try await AdminHarness.start(database: configuration)
+            do {
+                let set = try await admin.client.send(
+                    "PUT", "/api/v1/stations/CP-1/password", body: #"{"password":"correct-horse-1234"}"#)
+                #expect(set.status == 200)
+                #expect(set.json?["password"] == nil, "a given password is never echoed")
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-1", "correct-horse-1234") == 101)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-1", "wrong-horse-12345") == 401)
+                let stored = try await client.scalar(
+                    "SELECT password_hash FROM ocpp.stations WHERE identity = 'CP-1'", as: String.self)
+                #expect(stored.hasPrefix("scrypt$") && !stored.contains("correct-horse"))
+
+                let generated = try await admin.client.send("PUT", "/api/v1/stations/CP-1/password", body: "{}")
+                let password = try #require(generated.json?["password"]?.string)
+                #expect(password.count == 20)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-1", password) == 101)
+
+                let short = try await admin.client.send(
+                    "PUT", "/api/v1/stations/CP-1/password", body: #"{"password":"short"}"#)
+                #expect(short.status == 400)
+                #expect(
+                    try await admin.client.send("PUT", "/api/v1/stations/CP-NONE/password", body: "{}").status == 404)
+            } catch {
+                try? await admin.stop()
+                throw error
+            }
+            try await admin.stop()
+        }
+    }
+
+    @Test func aRotatedPasswordReplacesTheOldOneOnceTheStationAcceptsIt() async throws {
+        try await GatewayHarness.withGateway(configure: { $0.auth = .basic }) { client, configuration, gateway in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-ROT', 'Accepted')")
+            let admin = try await AdminHarness.start(database: configuration)
+            do {
+                let old = "old-password-00001"
+                let new = "new-password-00002"
+                _ = try await admin.client.send(
+                    "PUT", "/api/v1/stations/CP-ROT/password", body: #"{"password":"\#(old)"}"#)
+                let station = try await TestStation.connect(
+                    port: gateway.port, identity: "CP-ROT", authorization: RawHTTP.basic("CP-ROT", old))
+                _ = try await station.callResult("Heartbeat", [:])
+
+                let rotation = try await admin.client.send(
+                    "PUT", "/api/v1/stations/CP-ROT/password", body: #"{"password":"\#(new)","push":true}"#)
+                #expect(rotation.status == 202)
+                let id = try #require(rotation.json?["messageId"]?.string)
+                let call = try #require(try await station.nextReply())
+                let hex = new.utf8.map { String(format: "%02X", $0) }.joined()
+                #expect(call.contains(#""AuthorizationKey""#) && call.contains(hex))
+                // Nobody reads the new key back over the API.
+                let shown = try await admin.client.get("/api/v1/commands/\(id)")
+                #expect(!shown.text.contains(hex))
+                #expect(shown.json?["payload"]?["value"]?.string == "(redacted)")
+
+                try await station.send(#"[3,"\#(id)",{"status":"Accepted"}]"#)
+                try await eventually("the new password is the only one") {
+                    try await client.scalar(
+                        "SELECT pending_password_hash IS NULL FROM ocpp.stations WHERE identity = 'CP-ROT'",
+                        as: Bool.self)
+                }
+                #expect(
+                    try await client.scalar(
+                        "SELECT payload->>'value' FROM ocpp.station_messages WHERE message_id = \(id)", as: String.self)
+                        == "(redacted)")
+                await station.close()
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-ROT", old) == 401)
+                let again = try await TestStation.connect(
+                    port: gateway.port, identity: "CP-ROT", authorization: RawHTTP.basic("CP-ROT", new))
+                _ = try await again.callResult("Heartbeat", [:])
+                await again.close()
+            } catch {
+                try? await admin.stop()
+                throw error
+            }
+            try await admin.stop()
+        }
+    }
+}
