@@ -38,11 +38,14 @@ struct GatewayApplication {
         let runner = StationSessionRunner(
             dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize,
             maxMessageRate: settings.maxMessageRate, messageBurst: settings.messageBurst,
-            idleTimeout: settings.effectiveIdleTimeout)
+            idleTimeout: settings.effectiveIdleTimeout, drainDuration: settings.drainDuration)
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
             verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
         let throttle = AuthFailureThrottle()
+        let upgradeBudget =
+            settings.upgradeRate > 0
+            ? SharedTokenBucket(rate: settings.upgradeRate, burst: settings.upgradeRate) : nil
         let presence = GatewayPresence(
             client: client, gatewayID: settings.gatewayID, heartbeatInterval: settings.presenceInterval,
             registry: registry, metrics: metrics, logger: logger)
@@ -62,7 +65,7 @@ struct GatewayApplication {
             server: .ocppWebSocket(configuration: channelConfiguration) { request, channel, logger in
                 await Self.decide(
                     request: request, channel: channel, logger: logger, policy: policy, throttle: throttle,
-                    runner: runner, metrics: metrics)
+                    upgradeBudget: upgradeBudget, runner: runner, metrics: metrics)
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
@@ -75,8 +78,18 @@ struct GatewayApplication {
     /// Turns the handshake policy's decision into the server channel's.
     private static func decide(
         request: HTTPRequest, channel: any Channel, logger: Logger, policy: HandshakePolicy,
-        throttle: AuthFailureThrottle, runner: StationSessionRunner, metrics: GatewayMetrics
+        throttle: AuthFailureThrottle, upgradeBudget: SharedTokenBucket?, runner: StationSessionRunner,
+        metrics: GatewayMetrics
     ) async -> OCPPUpgradeDecision {
+        if let upgradeBudget {
+            // A reconnect storm: each upgrade waits its turn, up to 5 s; beyond that the
+            // station is told to come back at a time of its own.
+            guard let turn = upgradeBudget.reserve(maximumWait: .seconds(5)) else {
+                metrics.admissionDeferred("upgrade").increment()
+                return .refuse(status: .serviceUnavailable, headers: [.retryAfter: "\(Int.random(in: 5...15))"])
+            }
+            if turn > .zero { try? await Task.sleep(for: turn) }
+        }
         let remoteAddress = channel.remoteAddress?.ipAddress
         let address = remoteAddress ?? "unknown"
         let wait = throttle.delay(for: address)

@@ -69,6 +69,21 @@ struct GatewayOptions: ParsableArguments {
             "Seconds without a message after which a station is disconnected, 0 never. [env: OCPP_IDLE_TIMEOUT, default: 3 heartbeat intervals]"
     )
     var idleTimeout: String?
+    @Option(help: "WebSocket upgrades admitted a second, 0 for no limit. [env: OCPP_UPGRADE_RATE, default: 1000]")
+    var upgradeRate: String?
+    @Option(
+        help:
+            "Boots accepted a second, 0 for no limit; beyond it BootNotification is answered Pending. [env: OCPP_BOOT_RATE, default: 1000]"
+    )
+    var bootRate: String?
+    @Option(
+        help:
+            "Seconds, +-50 % at random, a station deferred by OCPP_BOOT_RATE waits before its next boot. [env: OCPP_STORM_RETRY_INTERVAL, default: 10]"
+    )
+    var stormRetryInterval: String?
+    @Option(
+        help: "Seconds over which sessions are closed at shutdown. [env: OCPP_DRAIN_SECONDS, default: 5]")
+    var drainSeconds: String?
     @Option(help: "WebSocket ping interval, seconds. [env: OCPP_PING_INTERVAL, default: 30]")
     var pingInterval: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
@@ -134,6 +149,15 @@ struct GatewayOptions: ParsableArguments {
             result.idleTimeout = try settings.duration(
                 "OCPP_IDLE_TIMEOUT", flag: idleTimeout, default: .zero, unit: .seconds(1), range: 0...604_800)
         }
+        result.upgradeRate = try settings.integer(
+            "OCPP_UPGRADE_RATE", flag: upgradeRate, default: result.upgradeRate, range: 0...1_000_000)
+        result.bootRate = try settings.integer(
+            "OCPP_BOOT_RATE", flag: bootRate, default: result.bootRate, range: 0...1_000_000)
+        result.stormRetryInterval = try settings.integer(
+            "OCPP_STORM_RETRY_INTERVAL", flag: stormRetryInterval, default: result.stormRetryInterval, range: 2...3600)
+        result.drainDuration = try settings.duration(
+            "OCPP_DRAIN_SECONDS", flag: drainSeconds, default: result.drainDuration, unit: .seconds(1), range: 0...300)
+        result.shutdownTimeout = result.drainDuration + .seconds(10)
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
         let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))

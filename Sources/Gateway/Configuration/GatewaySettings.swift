@@ -65,7 +65,7 @@ struct GatewaySettings: Sendable {
     /// Largest accepted WebSocket message in bytes; larger ones close with 1009.
     var maxFrameSize = 65_536
     /// Messages a second one station may send on average (0: no limit) and at once;
-    /// beyond that its messages are held back (``MessageRateLimiter``).
+    /// beyond that its messages are held back (a ``TokenBucket``).
     var maxMessageRate = 50
     var messageBurst = 200
     /// Open connections in total and from one source address (0: no limit). Many
@@ -77,6 +77,16 @@ struct GatewaySettings: Sendable {
     /// A station that sends nothing for this long is disconnected (0: never); nil
     /// means three heartbeat intervals, so a station that heartbeats is never idle.
     var idleTimeout: Duration?
+    /// Reconnect storms: upgrades admitted a second (an upgrade waits up to 5 s for
+    /// its turn, then gets 503 with Retry-After) and boots accepted a second (beyond
+    /// it BootNotification is answered Pending with a retry interval drawn from
+    /// `stormRetryInterval` ± 50 %, so the retries spread out). 0: no limit.
+    var upgradeRate = 1_000
+    var bootRate = 1_000
+    var stormRetryInterval = 10
+    /// On shutdown, sessions are closed spread over this time rather than all at
+    /// once, so that a rolling deploy moves stations to the other gateways gradually.
+    var drainDuration = Duration.seconds(5)
     /// WebSocket ping interval; a connection that does not answer is closed.
     var pingInterval = Duration.seconds(30)
     /// How often this instance records its heartbeat in `ocpp.gateways`.
@@ -84,5 +94,5 @@ struct GatewaySettings: Sendable {
     /// ``idleTimeout`` as it applies: three heartbeat intervals unless set.
     var effectiveIdleTimeout: Duration { idleTimeout ?? .seconds(3 * heartbeatInterval) }
     /// How long shutdown may take.
-    var shutdownTimeout = Duration.seconds(10)
+    var shutdownTimeout = Duration.seconds(15)
 }

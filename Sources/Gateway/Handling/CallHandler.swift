@@ -45,6 +45,10 @@ struct CallHandler: Sendable {
     var bootRetryInterval: Int
     let authorizer: any IdTagAuthorizing
     let registrations: any RegistrationLookup
+    /// Accepted boots a second across the gateway; nil: no limit.
+    var bootBudget: SharedTokenBucket?
+    /// Seconds; a boot deferred by the budget retries after this ± 50 %.
+    var stormRetryInterval = 10
 
     init(
         heartbeatInterval: Int, bootRetryInterval: Int, authorizer: any IdTagAuthorizing,
@@ -60,6 +64,10 @@ struct CallHandler: Sendable {
         self.init(
             heartbeatInterval: settings.heartbeatInterval, bootRetryInterval: settings.bootRetryInterval,
             authorizer: authorizer, registrations: registrations)
+        if settings.bootRate > 0 {
+            bootBudget = SharedTokenBucket(rate: settings.bootRate, burst: settings.bootRate)
+        }
+        stormRetryInterval = settings.stormRetryInterval
     }
 
     /// The production handler: the settings' intervals, an ``IdTagAuthorizer`` with
@@ -129,8 +137,14 @@ struct CallHandler: Sendable {
     }
 
     private func bootNotification(station: StationContext, receivedAt: Date) async throws -> PreparedCall {
-        let status = try await registrations.registrationStatus(of: station.stationID)
-        let interval = status == .accepted ? heartbeatInterval : bootRetryInterval
+        var status = try await registrations.registrationStatus(of: station.stationID)
+        var interval = status == .accepted ? heartbeatInterval : bootRetryInterval
+        if status == .accepted, let bootBudget, !bootBudget.take() {
+            // Over the gateway's boot budget (a reconnect storm): come back soon, at a
+            // time of your own, so the retries do not arrive together again.
+            status = .pending
+            interval = Int.random(in: max(1, stormRetryInterval / 2)...(stormRetryInterval * 3 / 2))
+        }
         let response = BootNotificationResponse(currentTime: receivedAt, interval: interval, status: status)
         return PreparedCall(response: Self.payload(response), registrationStatus: status)
     }

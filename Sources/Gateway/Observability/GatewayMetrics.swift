@@ -16,6 +16,9 @@ struct GatewayMetrics: Sendable {
     /// Connections closed at accept by OCPP_MAX_CONNECTIONS (`total`) or
     /// OCPP_MAX_CONNECTIONS_PER_ADDRESS (`per_address`).
     let connectionsRefused = LabeledCounters(label: "ocpp_gateway_connections_refused_total", dimensions: ["limit"])
+    /// Upgrades refused with 503 (`upgrade`) and boots answered Pending (`boot`)
+    /// because the gateway was over OCPP_UPGRADE_RATE or OCPP_BOOT_RATE.
+    let admissionDeferred = LabeledCounters(label: "ocpp_gateway_admission_deferred_total", dimensions: ["stage"])
     /// Handshakes held back because their address failed to log in repeatedly.
     let authThrottled = Counter(label: "ocpp_gateway_auth_throttled_total")
     /// Stations disconnected after OCPP_IDLE_TIMEOUT without a message.

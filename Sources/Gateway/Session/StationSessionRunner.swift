@@ -13,11 +13,13 @@ struct StationSessionRunner: Sendable {
     let dependencies: ConnectionDependencies
     let registry: ConnectionRegistry
     let maxMessageSize: Int
-    /// Each connection's message rate: a token bucket (``MessageRateLimiter``).
+    /// Each connection's message rate: a token bucket (a ``TokenBucket``).
     var maxMessageRate = 0
     var messageBurst = 1
     /// A station silent for this long is disconnected; zero never.
     var idleTimeout = Duration.zero
+    /// Sessions close at a random moment within this time at shutdown.
+    var drainDuration = Duration.zero
 
     func run(
         station: StationContext, registration: RegistrationStatus, subprotocol: String?, remoteAddress: String?,
@@ -55,8 +57,14 @@ struct StationSessionRunner: Sendable {
         logger.info("connected")
         await journal(.connected, station: station, session: session, remoteAddress: remoteAddress, logger: logger)
 
+        let drain = drainDuration
         shutdown.onShutdown {
-            Task { await connection.close(code: .goingAway, reason: "the gateway is shutting down") }
+            Task {
+                // Spread over the drain time, so the stations reconnect to the other
+                // gateways a few at a time rather than all in the same second.
+                if drain > .zero { try? await Task.sleep(for: drain * Double.random(in: 0..<1)) }
+                await connection.close(code: .goingAway, reason: "the gateway is shutting down")
+            }
         }
         await withDiscardingTaskGroup { group in
             // Queued commands are delivered beside the frame loop and end with it.
@@ -89,12 +97,12 @@ struct StationSessionRunner: Sendable {
         _ inbound: WebSocketInboundStream, into connection: StationConnection,
         lastMessageAt: LastMessageTime, logger: Logger
     ) async {
-        var limiter = MessageRateLimiter(rate: maxMessageRate, burst: messageBurst)
+        var limiter = TokenBucket(rate: maxMessageRate, burst: messageBurst)
         var slowedDown = false
         do {
             for try await message in inbound.messages(maxSize: maxMessageSize) {
                 lastMessageAt.touch()
-                let holdBack = limiter.admit()
+                let holdBack = limiter.delay()
                 if holdBack > .zero {
                     dependencies.metrics.rateLimited.increment()
                     if !slowedDown {

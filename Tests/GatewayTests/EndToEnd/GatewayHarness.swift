@@ -25,6 +25,8 @@ struct GatewayHarness {
         var settings = GatewaySettings(gatewayID: gatewayID, database: database)
         settings.host = "127.0.0.1"
         settings.port = 0
+        // Tests stop gateways all the time; a spread-out drain would only slow them.
+        settings.drainDuration = .zero
         configure(&settings)
         var logger = Logger(label: "gateway-\(gatewayID)")
         logger.logLevel = .warning

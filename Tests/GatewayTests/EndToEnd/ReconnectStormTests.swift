@@ -1,0 +1,62 @@
+import Foundation
+import PostgresNIO
+import Shared
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// Many stations reconnecting at once: the gateway admits them at its rates, answers
+/// the boots beyond its budget Pending with a short, jittered retry interval, and
+/// every station ends up Accepted without a single error.
+@Suite("Reconnect storm end to end", .serialized, .timeLimit(.minutes(2)))
+struct ReconnectStormTests {
+    static let stations = 200
+
+    @Test func everyStationOfAStormIsAcceptedSoonWithoutErrors() async throws {
+        try await GatewayHarness.withGateway(configure: {
+            $0.upgradeRate = 100
+            $0.bootRate = 20
+            $0.stormRetryInterval = 2
+        }) { client, _, gateway in
+            let deferrals = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<Self.stations {
+                    group.addTask {
+                        try await Self.bootUntilAccepted(port: gateway.port, identity: "CP-STORM-\(index)")
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(deferrals.count == Self.stations)
+            // The budget did defer boots, and a deferred station came back and got in.
+            #expect(deferrals.reduce(0, +) > 0)
+            try await eventually("every boot is journaled") {
+                try await client.scalar(
+                    "SELECT count(DISTINCT station_id) FROM ocpp.inbox WHERE action = 'BootNotification'", as: Int.self)
+                    == Self.stations
+            }
+        }
+    }
+
+    /// Boots until Accepted, waiting the interval a Pending answer gives; returns how
+    /// many times it was told Pending.
+    static func bootUntilAccepted(port: Int, identity: String) async throws -> Int {
+        let station = try await TestStation.connect(port: port, identity: identity)
+        var pending = 0
+        while true {
+            let answer = try await station.callResult(
+                "BootNotification", ["chargePointVendor": "V", "chargePointModel": "M"])
+            if answer["status"] == "Accepted" { break }
+            #expect(answer["status"] == "Pending")
+            guard case .integer(let interval)? = answer["interval"] else {
+                Issue.record("a Pending answer without an interval")
+                break
+            }
+            #expect((1...3).contains(interval), "jittered around the storm retry interval")
+            pending += 1
+            try await Task.sleep(for: .seconds(interval))
+        }
+        await station.close()
+        return pending
+    }
+}
