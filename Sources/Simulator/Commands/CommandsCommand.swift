@@ -53,7 +53,7 @@ struct CommandsCommand: AsyncParsableCommand {
             try await stationFleet.connectAll(rate: fleet.rampRate)
             try await stationFleet.waitUntilReady(timeout: .seconds(Double(stations) / fleet.rampRate + 30))
             let identities = (0..<stations).map(settings.identity(of:))
-            let result = try await PostgresClient.withRunningClient(
+            let result = try await PostgresClient.withClient(
                 configuration: databaseConfiguration, logger: logger
             ) { client in
                 try await probe.run(

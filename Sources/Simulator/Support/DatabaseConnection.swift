@@ -20,18 +20,3 @@ struct DatabaseConnectionOptions: ParsableArguments {
         }
     }
 }
-
-extension PostgresClient {
-    /// Runs `body` with a running client for `configuration`, then shuts it down.
-    static func withRunningClient<Result: Sendable>(
-        configuration: PostgresClient.Configuration, logger: Logger,
-        _ body: @Sendable (PostgresClient) async throws -> Result
-    ) async throws -> Result {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
-    }
-}

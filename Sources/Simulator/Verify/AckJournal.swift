@@ -29,6 +29,9 @@ struct AckJournal: Sendable {
     }
 
     var startedAt = Date()
+    /// CALLs of the run that got no answer (lost with a connection, timed out): the
+    /// central system may have stored them, so more rows than acks is no error then.
+    var unanswered = 0
     var starts: [Start] = []
     var stops: [Stop] = []
     /// Acknowledged sampled values per transaction.
@@ -38,6 +41,7 @@ struct AckJournal: Sendable {
 
     mutating func add(_ other: AckJournal) {
         startedAt = min(startedAt, other.startedAt)
+        unanswered += other.unanswered
         starts += other.starts
         stops += other.stops
         samples.merge(other.samples, uniquingKeysWith: +)
@@ -52,7 +56,16 @@ extension AckJournal {
             writer.value(.object(JSONObject(fields.map { (key: $0.0, value: $0.1) })))
             text += writer.string + "\n"
         }
-        line([("run", .object(JSONObject([(key: "startedAt", value: .string(RFC3339.format(startedAt)))])))])
+        line([
+            (
+                "run",
+                .object(
+                    JSONObject([
+                        (key: "startedAt", value: .string(RFC3339.format(startedAt))),
+                        (key: "unanswered", value: .integer(Int64(unanswered))),
+                    ]))
+            )
+        ])
         for start in starts {
             line([
                 ("start", .string(start.identity)), ("connectorId", .integer(Int64(start.connectorId))),
@@ -105,6 +118,7 @@ extension AckJournal {
             }
             if case .object(let run) = object["run"], case .string(let started) = run["startedAt"] {
                 journal.startedAt = try date(started)
+                if case .integer(let unanswered) = run["unanswered"] { journal.unanswered = Int(unanswered) }
             } else if object["start"] != nil {
                 journal.starts.append(
                     Start(
