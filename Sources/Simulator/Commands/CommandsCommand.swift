@@ -54,7 +54,7 @@ struct CommandsCommand: AsyncParsableCommand {
             try await stationFleet.waitUntilReady(timeout: .seconds(Double(stations) / fleet.rampRate + 30))
             let identities = (0..<stations).map(settings.identity(of:))
             let result = try await PostgresClient.withClient(
-                configuration: databaseConfiguration, logger: logger
+                configuration: databaseConfiguration, logger: .databasePool()
             ) { client in
                 try await probe.run(
                     client: client, identities: identities, action: action, rate: rate,

@@ -9,4 +9,12 @@ extension Logger {
         logger.logLevel = level ?? .warning
         return logger
     }
+
+    /// The database pool's background logger: PostgresNIO warns when the first
+    /// query races the pool's start, which is harmless for a one-shot command.
+    static func databasePool() -> Logger {
+        var logger = Logger(label: "ocpp-sim.database")
+        logger.logLevel = .error
+        return logger
+    }
 }

@@ -42,7 +42,7 @@ struct VerifyCommand: AsyncParsableCommand {
         _ journal: AckJournal, database: PostgresClient.Configuration, drainTimeout: Duration
     ) async throws -> Bool {
         let logger = Logger.simulator("verify")
-        let report = try await PostgresClient.withClient(configuration: database, logger: logger) { client in
+        let report = try await PostgresClient.withClient(configuration: database, logger: .databasePool()) { client in
             let verifier = Verifier(client: client, logger: logger)
             guard try await verifier.waitForDrainedInbox(timeout: drainTimeout) else {
                 throw SimulatorError("the inbox still has unprocessed rows after \(drainTimeout): is a worker running?")
