@@ -27,7 +27,7 @@ struct CommandsCommand: AsyncParsableCommand {
     @Option(help: "Seconds of enqueuing.")
     var duration: Double = 30
 
-    @Option(help: "The command to enqueue, with an empty payload.")
+    @Option(help: "The command to enqueue with {}: GetLocalListVersion, ClearCache or GetConfiguration.")
     var action: String = "GetLocalListVersion"
 
     @Flag(help: "Print the figures as JSON instead of a table.")
@@ -35,11 +35,14 @@ struct CommandsCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard rate > 0, duration > 0 else { throw ValidationError("--rate and --duration must be positive") }
-        guard
-            ["GetLocalListVersion", "ClearCache", "GetConfiguration", "GetCompositeSchedule"].contains(action)
-                || OCPPAction(rawValue: action) != nil
-        else { throw ValidationError("--action: unknown action '\(action)'") }
+        guard Self.actionsWithoutPayload.contains(action) else {
+            throw ValidationError(
+                "--action must be one of \(Self.actionsWithoutPayload.joined(separator: ", ")) (sent with {})")
+        }
     }
+
+    /// The commands whose request is valid as `{}`.
+    static let actionsWithoutPayload = ["GetLocalListVersion", "ClearCache", "GetConfiguration"]
 
     func run() async throws {
         let logger = Logger.simulator("commands")
