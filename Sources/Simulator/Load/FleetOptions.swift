@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+
+/// The flags of every many-station mode: where to connect, how many, how fast.
+struct FleetOptions: ParsableArguments {
+    @Option(help: "The central system's endpoint; each station appends its identity.")
+    var url: String = "ws://localhost:3000/ocpp"
+
+    @Option(help: "How many stations to connect (default: load 100, commands 1000).")
+    var stations: Int?
+
+    @Option(help: "Stations are named PREFIX0, PREFIX1, ... (default: load SIM-, commands CMD-).")
+    var identityPrefix: String?
+
+    @Option(help: "New connections per second while connecting.")
+    var rampRate: Double = 500
+
+    @Option(
+        help: ArgumentHelp(
+            "Local source addresses to spread connections over, e.g. 127.0.0.1-127.0.0.8 (each has ~28k ports).",
+            valueName: "addresses"))
+    var sourceAddresses: String?
+
+    @Option(help: "Basic-auth password of every station (security profile 1); the user is the identity.")
+    var password: String?
+
+    @Flag(help: "Accept any TLS server certificate (wss:// to a test server).")
+    var insecure = false
+
+    func validate() throws {
+        if let stations, stations < 1 { throw ValidationError("--stations must be at least 1") }
+        guard rampRate > 0 else { throw ValidationError("--ramp-rate must be positive") }
+        if let identityPrefix, identityPrefix.isEmpty || identityPrefix.count > 40 {
+            throw ValidationError("--identity-prefix must have 1 to 40 characters")
+        }
+        _ = try StationEndpoint(url: url)
+        if let sourceAddresses { _ = try SourceAddresses(parsing: sourceAddresses) }
+    }
+
+    func settings(defaultPrefix: String) throws -> StationFleetSettings {
+        let endpoint = try StationEndpoint(url: url)
+        return StationFleetSettings(
+            connector: try WebSocketConnector(endpoint: endpoint, verifyCertificates: !insecure),
+            identityPrefix: identityPrefix ?? defaultPrefix, password: password,
+            sourceAddresses: try sourceAddresses.map { try SourceAddresses(parsing: $0) })
+    }
+}

@@ -1,0 +1,44 @@
+import NIOCore
+import NIOHTTP1
+
+/// Sends the HTTP request that asks for the WebSocket upgrade, and reports a refusal.
+///
+/// NIO's upgrade handler adds the WebSocket headers to this request and, on a 101,
+/// rebuilds the pipeline; any other answer passes through to here and fails
+/// `upgraded` with its status (401 for a wrong password, 404 for an unknown station).
+final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let head: HTTPRequestHead
+    private let upgraded: EventLoopPromise<Void>
+
+    init(head: HTTPRequestHead, upgraded: EventLoopPromise<Void>) {
+        self.head = head
+        self.upgraded = upgraded
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let response) = unwrapInboundIn(data) {
+            upgraded.fail(
+                SimulatorError("upgrade refused: HTTP \(response.status.code) \(response.status.reasonPhrase)"))
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        upgraded.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        upgraded.fail(SimulatorError("the connection closed during the upgrade"))
+        context.fireChannelInactive()
+    }
+}
