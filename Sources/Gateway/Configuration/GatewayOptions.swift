@@ -10,7 +10,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Port to listen on. [env: OCPP_PORT, default: 3000]") var port: String?
     @Option(
         help:
-            "This instance's name, [a-z0-9_-], at most 40 characters. [env: OCPP_GATEWAY_ID, default: host name and process id]"
+            "This instance's name, [a-z0-9_-], at most 40 characters. [env: OCPP_GATEWAY_ID, default: host name, process id and a random suffix]"
     )
     var gatewayID: String?
     @Option(help: "Station authentication: none or basic (security profile 1). [env: OCPP_AUTH, default: none]")
@@ -165,8 +165,12 @@ struct GatewayOptions: ParsableArguments {
     }
 
     /// `<host name>-<process id>`, lower-cased and reduced to the allowed characters.
+    /// Host name, process id and a random suffix: in a container the process id is
+    /// always 1, and a restarted gateway must not take over its dead predecessor's
+    /// identity (whose sessions the worker ends once its heartbeat is stale).
     static func defaultGatewayID() -> String {
         let host = ProcessInfo.processInfo.hostName.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
-        return String(String(host).prefix(30)) + "-\(ProcessInfo.processInfo.processIdentifier)"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return String(String(host).prefix(24)) + "-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
     }
 }
