@@ -53,7 +53,7 @@ RUN --mount=type=cache,id=ocpp-central-system-build,target=/src/.build,sharing=l
 # ---------------------------------------------------------------------------------
 FROM ubuntu:${UBUNTU_RELEASE} AS runtime
 
-# The binaries need only glibc, libstdc++ and zlib, which the base image has.
+# The binaries need only glibc, libstdc++ and libgcc_s (ldd), which the base image has.
 # ca-certificates: DATABASE_URL with sslmode=verify-full checks the server's
 # certificate against the system's trust store. Not pinned to a version (hadolint
 # DL3008): Ubuntu's archive keeps only the current one, and a pin would break the build.
