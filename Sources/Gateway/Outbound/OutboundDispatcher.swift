@@ -34,6 +34,10 @@ final class OutboundDispatcher: Sendable {
     private let store: any OutboundStore
     private let callTimeout: Duration
     private let initialRegistration: RegistrationStatus
+    /// How long a newly connected, already Accepted station may stay silent before
+    /// its queue is sent anyway; normally its first message comes sooner and the
+    /// queue follows that message's answer (see ``StationConnection``).
+    private let firstMessageGrace: Duration
     private let logger: Logger
     /// `ocpp_gateway_commands_total` by action and outcome.
     private let outcomes: LabeledCounters
@@ -42,8 +46,10 @@ final class OutboundDispatcher: Sendable {
 
     init(
         stationID: Int64, gatewayID: String, store: any OutboundStore, callTimeout: Duration,
-        registration: RegistrationStatus, outcomes: LabeledCounters, logger: Logger
+        registration: RegistrationStatus, outcomes: LabeledCounters, firstMessageGrace: Duration = .seconds(2),
+        logger: Logger
     ) {
+        self.firstMessageGrace = firstMessageGrace
         self.outcomes = outcomes
         self.stationID = stationID
         self.gatewayID = gatewayID
@@ -68,7 +74,13 @@ final class OutboundDispatcher: Sendable {
         // Wakes the loop when a command queued with a later `not_before` is due.
         var dueTimer: Task<Void, Never>?
         defer { dueTimer?.cancel() }
-        if accepted { post(.wake) }
+        // A station that has just connected first boots or reports; a command in the
+        // middle of that (a Reset before BootNotification.conf) helps nobody.
+        let graceWake = Task { [firstMessageGrace] in
+            try? await Task.sleep(for: firstMessageGrace)
+            if !Task.isCancelled { self.post(.wake) }
+        }
+        defer { graceWake.cancel() }
         for await event in events {
             switch event {
             case .wake:

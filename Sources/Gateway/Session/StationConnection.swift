@@ -27,6 +27,9 @@ actor StationConnection {
     /// A close asked for while a frame was being handled, carried out after it.
     private var pendingClose: (code: WebSocketErrorCode, reason: String)?
     private var isClosed = false
+    /// Whether a CALL of the station has been answered on this connection: the
+    /// queue waits for the first (``OutboundDispatcher``).
+    private var hasAnsweredACall = false
     private var lastClockOffsetRecord: ContinuousClock.Instant?
 
     init(
@@ -111,6 +114,10 @@ actor StationConnection {
             // Told after the answer is written, so that a command never overtakes the
             // BootNotification.conf that accepts the station.
             if prepared.registrationStatus != nil { dispatcher.post(.registration(registration)) }
+            if !hasAnsweredACall {
+                hasAnsweredACall = true
+                dispatcher.post(.wake)
+            }
             dependencies.metrics.message(action.rawValue, outcome: outcome.isDuplicate ? "duplicate" : "accepted")
             if let stationTime = prepared.stationTime { await track(stationTime: stationTime, receivedAt: receivedAt) }
         } catch {

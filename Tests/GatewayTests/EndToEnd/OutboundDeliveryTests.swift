@@ -80,6 +80,36 @@ struct OutboundDeliveryTests {
         }
     }
 
+    /// An Accepted station that reconnects and boots gets its queue after the boot is
+    /// answered, not in the middle of it.
+    @Test func aReturningStationBootsBeforeItsQueueIsSent() async throws {
+        try await withGateway { client, queue, gateway in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-BACK', 'Accepted')")
+            let id = try await queue.enqueue(try OutboundCommand(ResetRequest(type: .soft)), to: "CP-BACK")
+            let station = try await TestStation.connect(port: gateway.port, identity: "CP-BACK")
+            try await station.send(
+                #"[2,"boot-1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#)
+            let first = try #require(try await station.nextReply())
+            #expect(first.hasPrefix(#"[3,"boot-1""#), "the boot's answer comes first: \(first)")
+            #expect(try await nextCall(station).messageID == id)
+            await station.close()
+        }
+    }
+
+    /// A station that says nothing after connecting still gets its queue, after a
+    /// short grace.
+    @Test func aSilentReturningStationGetsItsQueueAfterTheGrace() async throws {
+        try await withGateway { client, queue, gateway in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-MUTE', 'Accepted')")
+            let id = try await queue.enqueue(try OutboundCommand(ResetRequest(type: .soft)), to: "CP-MUTE")
+            let station = try await TestStation.connect(port: gateway.port, identity: "CP-MUTE")
+            #expect(try await nextCall(station).messageID == id)
+            await station.close()
+        }
+    }
+
     @Test func aCommandQueuedForLaterIsSentWhenItIsDue() async throws {
         try await withGateway { client, queue, gateway in
             let station = try await TestStation.connect(port: gateway.port, identity: "CP-LATER")
