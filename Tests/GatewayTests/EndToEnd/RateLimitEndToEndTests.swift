@@ -44,4 +44,29 @@ struct RateLimitEndToEndTests {
             try await gateway.stop()
         }
     }
+
+    /// A client that pipelines hundreds of CALLs without waiting is held to its rate;
+    /// a neighbour on the same gateway is answered meanwhile, long before the flood is.
+    @Test func aFloodDoesNotDelayAnotherStation() async throws {
+        try await GatewayHarness.withGateway(configure: {
+            $0.maxMessageRate = 20
+            $0.messageBurst = 20
+        }) { _, _, gateway in
+            let flooder = try await TestStation.connect(port: gateway.port, identity: "CP-FLOOD")
+            let flood = 300
+            for index in 0..<flood { try await flooder.send(#"[2,"flood-\#(index)","Heartbeat",{}]"#) }
+            let neighbour = try await TestStation.connect(port: gateway.port, identity: "CP-CALM")
+            for _ in 0..<3 { _ = try await neighbour.callResult("Heartbeat", [:]) }
+            // At 20 a second the flood needs about 14 s; the neighbour was served in
+            // the first seconds of it.
+            var floodAnswers = 0
+            // (nextReply throws once nothing more has come within the timeout.)
+            while let reply = try? await flooder.nextReply(timeout: .milliseconds(10)) {
+                if reply.hasPrefix("[3,") { floodAnswers += 1 }
+            }
+            #expect(floodAnswers < flood / 2, "the flood was answered \(floodAnswers) times already")
+            await neighbour.close()
+            await flooder.close()
+        }
+    }
 }
