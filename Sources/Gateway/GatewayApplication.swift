@@ -23,8 +23,14 @@ struct GatewayApplication {
 
     /// Called with the bound port once the server listens (tests bind port 0).
     var onServerRunning: @Sendable (Int) async -> Void = { _ in }
+    /// The same for the TLS listener, when there is one.
+    var onTLSServerRunning: @Sendable (Int) async -> Void = { _ in }
 
-    func makeServiceGroup() -> ServiceGroup {
+    /// Throws when the TLS files are unusable, before anything runs.
+    func makeServiceGroup() throws(ConfigurationError) -> ServiceGroup {
+        let tlsContexts = try settings.tls.map { tls throws(ConfigurationError) in
+            try TLSContextStore(settings: tls)
+        }
         let client = PostgresClient(configuration: settings.database, backgroundLogger: logger)
         let metrics = GatewayMetrics()
         let registry = ConnectionRegistry()
@@ -56,30 +62,67 @@ struct GatewayApplication {
                 maxTotal: settings.maxConnections, maxPerAddress: settings.maxConnectionsPerAddress),
             handshakeTimeout: settings.handshakeTimeout)
         channelConfiguration.onConnectionRefused = { limit in metrics.connectionsRefused(limit.rawValue).increment() }
+        let configuration = channelConfiguration
 
         let router = Router()
         HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
         let onServerRunning = self.onServerRunning
         let server = Application(
             router: router,
-            server: .ocppWebSocket(configuration: channelConfiguration) { request, channel, logger in
+            server: .ocppWebSocket(configuration: configuration) { request, channel, logger in
                 await Self.decide(
-                    request: request, channel: channel, logger: logger, policy: policy, throttle: throttle,
-                    upgradeBudget: upgradeBudget, runner: runner, metrics: metrics)
+                    request: request, channel: channel, logger: logger, policy: policy, certificateRule: nil,
+                    throttle: throttle, upgradeBudget: upgradeBudget, runner: runner, metrics: metrics)
             },
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+        var services: [any Service] = [client, ingest, presence, server]
 
-        return ServiceGroup.process(
-            services: [client, ingest, presence, server], shutdownTimeout: settings.shutdownTimeout, logger: logger)
+        if let tlsContexts {
+            let tls = tlsContexts.settings
+            // Profile 3: the certificate authenticates the station instead of a password,
+            // and must be the identity's own.
+            let certificateRule =
+                tls.clientCAPath != nil ? CertificateIdentityRule(requiredOrganization: tls.clientOrganization) : nil
+            let tlsPolicy = certificateRule == nil ? policy : policy.authenticatedByCertificate()
+            let logger = self.logger
+            let onTLSServerRunning = self.onTLSServerRunning
+            let tlsServer = Application(
+                router: router,
+                server: HTTPServerBuilder { responder in
+                    TLSServerChannel(
+                        base: OCPPUpgradeChannel(
+                            responder: responder, configuration: configuration,
+                            decide: { request, channel, logger in
+                                await Self.decide(
+                                    request: request, channel: channel, logger: logger, policy: tlsPolicy,
+                                    certificateRule: certificateRule, throttle: throttle,
+                                    upgradeBudget: upgradeBudget, runner: runner, metrics: metrics)
+                            }),
+                        contexts: tlsContexts,
+                        onHandshakeFailure: { error, peer in
+                            metrics.tlsHandshakeFailures.increment()
+                            logger.notice(
+                                "TLS handshake failed: \(error)", metadata: ["peer": "\(peer?.ipAddress ?? "unknown")"])
+                        })
+                },
+                configuration: .init(address: .hostname(settings.host, port: tls.port), serverName: "ocpp-gateway"),
+                onServerRunning: { channel in await onTLSServerRunning(channel.localAddress?.port ?? 0) },
+                logger: logger)
+            // Before the servers, so that it stops after them.
+            services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: 3)
+            services.append(tlsServer)
+        }
+
+        return ServiceGroup.process(services: services, shutdownTimeout: settings.shutdownTimeout, logger: logger)
     }
 
     /// Turns the handshake policy's decision into the server channel's.
     private static func decide(
         request: HTTPRequest, channel: any Channel, logger: Logger, policy: HandshakePolicy,
-        throttle: AuthFailureThrottle, upgradeBudget: SharedTokenBucket?, runner: StationSessionRunner,
-        metrics: GatewayMetrics
+        certificateRule: CertificateIdentityRule?, throttle: AuthFailureThrottle, upgradeBudget: SharedTokenBucket?,
+        runner: StationSessionRunner, metrics: GatewayMetrics
     ) async -> OCPPUpgradeDecision {
         if let upgradeBudget {
             // A reconnect storm: each upgrade waits its turn, up to 5 s; beyond that the
@@ -89,6 +132,12 @@ struct GatewayApplication {
                 return .refuse(status: .serviceUnavailable, headers: [.retryAfter: "\(Int.random(in: 5...15))"])
             }
             if turn > .zero { try? await Task.sleep(for: turn) }
+        }
+        if let certificateRule,
+            let refusal = await Self.checkCertificate(
+                request: request, channel: channel, logger: logger, rule: certificateRule, metrics: metrics)
+        {
+            return refusal
         }
         let remoteAddress = channel.remoteAddress?.ipAddress
         let address = remoteAddress ?? "unknown"

@@ -26,10 +26,19 @@ struct GatewayCommand: AsyncParsableCommand {
         let prometheus = ProcessBootstrap.bootstrap(logLevel: logLevel)
         var logger = Logger(label: "ocpp-gateway")
         logger[metadataKey: "gateway"] = "\(settings.gatewayID)"
+        let application = GatewayApplication(settings: settings, logger: logger, prometheus: prometheus)
+        // Reads the TLS files: a mistake in them stops the process here.
+        let group = ProcessBootstrap.settingsOrExit { () throws(ConfigurationError) in
+            try application.makeServiceGroup()
+        }
         logger.info(
             "listening on \(settings.host):\(settings.port), auth \(settings.auth.rawValue), registration \(settings.registrationPolicy.rawValue)"
         )
-        let application = GatewayApplication(settings: settings, logger: logger, prometheus: prometheus)
-        try await application.makeServiceGroup().run()
+        if let tls = settings.tls {
+            logger.info(
+                "listening for wss:// on \(settings.host):\(tls.port), security profile \(tls.clientCAPath == nil ? 2 : 3)"
+            )
+        }
+        try await group.run()
     }
 }

@@ -86,6 +86,26 @@ struct GatewayOptions: ParsableArguments {
     var drainSeconds: String?
     @Option(help: "WebSocket ping interval, seconds. [env: OCPP_PING_INTERVAL, default: 30]")
     var pingInterval: String?
+    @Option(
+        help:
+            "PEM certificate chain for wss:// (security profile 2); with --tls-key it opens the TLS port. [env: OCPP_TLS_CERT]"
+    )
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert. [env: OCPP_TLS_KEY]") var tlsKey: String?
+    @Option(help: "Port of the wss:// listener. [env: OCPP_TLS_PORT, default: 3443]") var tlsPort: String?
+    @Option(
+        help:
+            "PEM CA certificates that sign station certificates; set, stations must present one (security profile 3). [env: OCPP_TLS_CLIENT_CA]"
+    )
+    var tlsClientCa: String?
+    @Option(
+        help: "Required subject O of station certificates (the CPO name). [env: OCPP_TLS_CLIENT_ORGANIZATION]")
+    var tlsClientOrganization: String?
+    @Option(
+        help:
+            "Seconds between checks of the TLS files for a new certificate, 0 only on SIGHUP. [env: OCPP_TLS_RELOAD_INTERVAL, default: 5]"
+    )
+    var tlsReloadInterval: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
     var logLevel: String?
 
@@ -158,6 +178,7 @@ struct GatewayOptions: ParsableArguments {
         result.drainDuration = try settings.duration(
             "OCPP_DRAIN_SECONDS", flag: drainSeconds, default: result.drainDuration, unit: .seconds(1), range: 0...300)
         result.shutdownTimeout = result.drainDuration + .seconds(10)
+        result.tls = try resolveTLS(settings)
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
         let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))

@@ -32,6 +32,8 @@ struct GatewaySettings: Sendable {
 
     var host = "0.0.0.0"
     var port = 3000
+    /// The `wss://` listener on its own port, when a certificate is configured.
+    var tls: TLSSettings?
     /// This instance's name in `ocpp.gateways`, `ocpp.station_sessions` and its
     /// NOTIFY channel.
     var gatewayID: String

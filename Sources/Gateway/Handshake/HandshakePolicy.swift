@@ -9,10 +9,19 @@ import Shared
 struct HandshakePolicy: Sendable {
     static let subprotocol = "ocpp1.6"
 
-    let auth: GatewaySettings.AuthMode
+    var auth: GatewaySettings.AuthMode
     let registration: GatewaySettings.RegistrationPolicy
     let stations: any StationStore
     let verifyPassword: @Sendable (_ password: String, _ storedHash: String) -> Bool
+
+    /// The policy for a listener where TLS client certificates authenticate stations
+    /// (security profile 3): no Basic password is asked for, and an identity the database
+    /// does not know follows the registration policy as without authentication.
+    func authenticatedByCertificate() -> HandshakePolicy {
+        var policy = self
+        policy.auth = .none
+        return policy
+    }
 
     func decide(path: String, headers: HTTPFields, logger: Logger) async -> HandshakeDecision {
         let identity: String

@@ -25,6 +25,12 @@ struct GatewayMetrics: Sendable {
     let idleDisconnects = Counter(label: "ocpp_gateway_idle_disconnects_total")
     /// Messages held back because their station exceeded OCPP_MAX_MESSAGE_RATE.
     let rateLimited = Counter(label: "ocpp_gateway_messages_rate_limited_total")
+    /// Security profile 3: a valid client certificate used for another station's identity
+    /// (or the wrong organization), refused with 403 before the upgrade.
+    let certificateMismatches = Counter(label: "ocpp_gateway_certificate_mismatches_total")
+    /// TLS handshakes that failed: old protocol version, no common cipher suite, no or an
+    /// untrusted client certificate, or not TLS at all.
+    let tlsHandshakeFailures = Counter(label: "ocpp_gateway_tls_handshake_failures_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
 
     /// Queued commands by action and outcome: `sent`, `answered`, `failed` (a

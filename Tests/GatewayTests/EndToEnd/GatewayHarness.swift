@@ -13,6 +13,8 @@ import TestSupport
 struct GatewayHarness {
     let gatewayID: String
     private let running: RunningServiceGroup
+    /// The `wss://` listener's port, when the settings configure TLS.
+    let tlsPort: Int?
 
     var port: Int { running.port }
 
@@ -32,11 +34,21 @@ struct GatewayHarness {
         logger.logLevel = .warning
         var application = GatewayApplication(
             settings: settings, logger: logger, prometheus: prometheus)
+        let (tlsPorts, tlsPortContinuation) = AsyncStream<Int>.makeStream()
+        application.onTLSServerRunning = { port in
+            tlsPortContinuation.yield(port)
+            tlsPortContinuation.finish()
+        }
         let running = try await RunningServiceGroup.start { onServerRunning in
             application.onServerRunning = onServerRunning
-            return application.makeServiceGroup()
+            return try application.makeServiceGroup()
         }
-        return GatewayHarness(gatewayID: gatewayID, running: running)
+        var tlsPort: Int?
+        if settings.tls != nil {
+            var iterator = tlsPorts.makeAsyncIterator()
+            tlsPort = await iterator.next()
+        }
+        return GatewayHarness(gatewayID: gatewayID, running: running, tlsPort: tlsPort)
     }
 
     /// Graceful shutdown, as on SIGTERM; waits until every service has stopped.

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One HTTP/1.1 request over a plain TCP connection, for what a WebSocket client
 /// hides: the exact status of a refused upgrade and its headers, or `/readyz`.
@@ -8,6 +9,8 @@ enum RawHTTP {
     struct Response: Sendable {
         var status: Int
         var headers: [(name: String, value: String)]
+        /// The server's certificate, over TLS, when the connection was still open to ask.
+        var peerCertificate: NIOSSLCertificate?
 
         /// The first header of that name (case-insensitive).
         func header(_ name: String) -> String? {
@@ -26,14 +29,17 @@ enum RawHTTP {
 
     /// A WebSocket upgrade request offering `ocpp1.6`; the connection is dropped
     /// once the response head has arrived, whatever it says.
-    static func upgrade(port: Int, path: String, authorization: String? = nil) async throws -> Response {
+    /// Over TLS when `tls` is given.
+    static func upgrade(
+        port: Int, path: String, authorization: String? = nil, tls: TLSConfiguration? = nil
+    ) async throws -> Response {
         var lines = [
             "GET \(path) HTTP/1.1", "Host: localhost", "Upgrade: websocket", "Connection: Upgrade",
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
             "Sec-WebSocket-Protocol: ocpp1.6",
         ]
         if let authorization { lines.append("Authorization: \(authorization)") }
-        return try await exchange(port: port, lines.joined(separator: "\r\n") + "\r\n\r\n")
+        return try await exchange(port: port, lines.joined(separator: "\r\n") + "\r\n\r\n", tls: tls)
     }
 
     /// `Basic base64(username:password)`.
@@ -42,9 +48,11 @@ enum RawHTTP {
     }
 
     /// Sends `request` and returns the response head, within `timeout`.
-    static func exchange(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws -> Response {
+    static func exchange(
+        port: Int, _ request: String, timeout: Duration = .seconds(10), tls: TLSConfiguration? = nil
+    ) async throws -> Response {
         try await withThrowingTaskGroup(of: Response.self) { group in
-            group.addTask { try await readHead(port: port, request) }
+            group.addTask { try await readHead(port: port, request, tls: tls) }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 throw Failure.timedOut
@@ -72,21 +80,32 @@ enum RawHTTP {
         }
     }
 
-    private static func readHead(port: Int, _ request: String) async throws -> Response {
+    private static func readHead(port: Int, _ request: String, tls: TLSConfiguration?) async throws -> Response {
+        let context = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    if let context {
+                        // The test certificates name localhost.
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                    }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let head = try await channel.executeThenClose { inbound, outbound in
+        let peerCertificate = context == nil ? nil : channel.channel
+        let (head, certificate) = try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
             var received = ""
             for try await chunk in inbound {
                 received += String(buffer: chunk)
-                if let end = received.range(of: "\r\n\r\n") { return String(received[..<end.lowerBound]) }
+                if let end = received.range(of: "\r\n\r\n") {
+                    // Nil when the server has already closed the connection (a refusal).
+                    let certificate = try? await peerCertificate?.nioSSL_peerCertificate().get()
+                    return (String(received[..<end.lowerBound]), certificate ?? nil)
+                }
             }
-            return received
+            return (received, nil)
         }
         var lines = head.components(separatedBy: "\r\n")
         // "HTTP/1.1 401 Unauthorized"
@@ -100,6 +119,6 @@ enum RawHTTP {
                 line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             )
         }
-        return Response(status: status, headers: headers)
+        return Response(status: status, headers: headers, peerCertificate: certificate)
     }
 }

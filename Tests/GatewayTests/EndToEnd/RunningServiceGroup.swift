@@ -11,10 +11,10 @@ struct RunningServiceGroup {
     /// Runs the group `makeGroup` builds, given the callback its server calls with the
     /// bound port, and returns once the server listens.
     static func start(
-        _ makeGroup: (_ onServerRunning: @escaping @Sendable (Int) async -> Void) -> ServiceGroup
+        _ makeGroup: (_ onServerRunning: @escaping @Sendable (Int) async -> Void) throws -> ServiceGroup
     ) async throws -> RunningServiceGroup {
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let group = makeGroup { port in
+        let group = try makeGroup { port in
             portContinuation.yield(port)
             portContinuation.finish()
         }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 import Shared
 import Synchronization
@@ -25,9 +26,11 @@ final class TestStation: Sendable {
         self.connection = connection
     }
 
-    /// Connects to a gateway on localhost; throws when the upgrade is refused.
+    /// Connects to a gateway on localhost, with `wss://` when `tls` is given; throws when
+    /// the TLS handshake fails or the upgrade is refused.
     static func connect(
-        port: Int, identity: String, subprotocols: [String] = ["ocpp1.6"], authorization: String? = nil
+        port: Int, identity: String, subprotocols: [String] = ["ocpp1.6"], authorization: String? = nil,
+        tls: TLSConfiguration? = nil
     ) async throws -> TestStation {
         var headers = HTTPFields()
         if !subprotocols.isEmpty { headers[.secWebSocketProtocol] = subprotocols.joined(separator: ", ") }
@@ -37,9 +40,12 @@ final class TestStation: Sendable {
         let logger = Logger(label: "test-station")
         let connection = Task {
             defer { readyContinuation.finish(throwing: TestStationError.notConnected) }
+            // TLS needs a host name (no SNI for an address); the test certificates name localhost.
             return try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/ocpp/\(identity)",
-                configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), logger: logger
+                url: tls == nil
+                    ? "ws://127.0.0.1:\(port)/ocpp/\(identity)" : "wss://localhost:\(port)/ocpp/\(identity)",
+                configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), tlsConfiguration: tls,
+                logger: logger
             ) { inbound, outbound, _ in
                 readyContinuation.yield(outbound)
                 defer { Task { await mailbox.finish() } }

@@ -35,7 +35,7 @@ struct CentralSystem: Sendable {
                 settings: gatewaySettings, logger: logger, prometheus: PrometheusCollectorRegistry())
             let gateway = try await RunningGroup.start { onRunning in
                 gatewayApplication.onServerRunning = onRunning
-                return gatewayApplication.makeServiceGroup()
+                return try gatewayApplication.makeServiceGroup()
             }
 
             var workerSettings = WorkerSettings(database: configuration, workerID: "sim-test-worker")
@@ -72,10 +72,10 @@ private struct RunningGroup {
     let running: Task<Void, any Error>
 
     static func start(
-        _ makeGroup: (_ onRunning: @escaping @Sendable (Int) async -> Void) -> ServiceGroup
+        _ makeGroup: (_ onRunning: @escaping @Sendable (Int) async -> Void) throws -> ServiceGroup
     ) async throws -> RunningGroup {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let group = makeGroup { port in
+        let group = try makeGroup { port in
             continuation.yield(port)
             continuation.finish()
         }
