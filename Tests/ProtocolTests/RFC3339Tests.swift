@@ -53,4 +53,25 @@ struct RFC3339Tests {
             #expect(abs(parsed.timeIntervalSince1970 - date.timeIntervalSince1970) < 1e-6)
         }
     }
+
+    /// Found by the frame fuzzer: an offset that moves the instant before year 0 (or
+    /// past 9999) used to parse, and writing it back trapped and took the gateway down.
+    @Test(arguments: [
+        "0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "9999-12-31T23:59:59.9999Z",
+    ])
+    func refusesInstantsOutsideFourDigitYears(text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test func theEdgesOfFourDigitYearsRoundTrip() throws {
+        for text in ["0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"] {
+            #expect(RFC3339.format(try #require(RFC3339.parse(text))) == text)
+        }
+    }
+
+    @Test func formattingNeverTraps() {
+        for seconds in [-1e15, -62_167_219_201.0, 253_402_300_800.0, 1e15, .infinity, -.infinity, .nan] {
+            _ = RFC3339.format(Date(timeIntervalSince1970: seconds))
+        }
+    }
 }

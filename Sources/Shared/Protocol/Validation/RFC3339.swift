@@ -12,9 +12,21 @@ public enum RFC3339 {
         return text.withUTF8 { parse(bytes: $0) }
     }
 
+    /// The instants four-digit years can write: 0000-01-01T00:00:00.000Z up to
+    /// 9999-12-31T23:59:59.999Z, in milliseconds since 1970.
+    static let earliestMillisecond = daysSinceEpoch(year: 0, month: 1, day: 1) * 86_400_000
+    static let latestMillisecond = daysSinceEpoch(year: 10_000, month: 1, day: 1) * 86_400_000 - 1
+
     public static func format(_ date: Date) -> String {
         // Rounded, not truncated: a Date is a binary fraction, so .123 may be stored as .12299...
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        // `parse` never yields an instant outside four-digit years; any other Date is
+        // held to them rather than trapping (a station's timestamp must never stop the
+        // process).
+        let exact = (date.timeIntervalSince1970 * 1000).rounded()
+        let milliseconds =
+            exact.isNaN
+            ? 0
+            : Int64(max(Double(earliestMillisecond), min(Double(latestMillisecond), exact)))
         let (days, millisecondOfDay) = milliseconds.quotientAndRemainderFlooring(by: 86_400_000)
         let (year, month, day) = civilDate(fromDaysSinceEpoch: days)
         let hour = millisecondOfDay / 3_600_000
@@ -105,6 +117,10 @@ public enum RFC3339 {
         let days = daysSinceEpoch(year: year, month: month, day: day)
         // A leap second (:60) reads as the first instant of the next minute.
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        // The offset can move a time just outside four-digit years
+        // (0000-01-01T00:00:00+00:01); such an instant cannot be written back.
+        let milliseconds = ((Double(seconds) + fraction) * 1000).rounded()
+        guard milliseconds >= Double(earliestMillisecond), milliseconds <= Double(latestMillisecond) else { return nil }
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
