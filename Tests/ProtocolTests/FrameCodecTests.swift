@@ -74,6 +74,16 @@ struct FrameCodecTests {
     @Test func acceptsAnIdOfExactly36Characters() throws {
         let id = String(repeating: "x", count: 36)
         #expect(try OCPPFrame.decode(#"[2,"\#(id)","Heartbeat",{}]"#).messageID == id)
+        let accented = String(repeating: "é", count: 36)
+        #expect(try OCPPFrame.decode(#"[2,"\#(accented)","Heartbeat",{}]"#).messageID == accented)
+    }
+
+    /// Found by the frame fuzzer: one character followed by thousands of combining
+    /// marks is one grapheme but not one character of a JSON Schema maxLength.
+    @Test func anIdOfManyCombiningMarksIsTooLong() {
+        let id = "a" + String(repeating: "\u{301}", count: 5000)
+        #expect(id.count == 1)
+        #expect(throws: FrameError.self) { try OCPPFrame.decode(#"[2,"\#(id)","Heartbeat",{}]"#) }
     }
 
     @Test func encodesEveryFrameKindCompactly() throws {

@@ -51,7 +51,10 @@ extension OCPPFrame {
 
         guard elements.count > 1 else { throw failure(.protocolError, "message has no unique id") }
         guard let id = messageID else { throw failure(.formationViolation, "unique id is not a string") }
-        guard !id.isEmpty, id.utf8.count <= maximumMessageIDLength || id.count <= maximumMessageIDLength else {
+        // Counted in code points, as JSON Schema's maxLength does: grapheme clusters
+        // would let thousands of combining marks through (the fuzzer's finding), and the
+        // id goes into a database key.
+        guard !id.isEmpty, id.unicodeScalars.count <= maximumMessageIDLength else {
             throw failure(.formationViolation, "unique id must have 1 to \(maximumMessageIDLength) characters")
         }
 
