@@ -75,17 +75,21 @@ final class TestStation: Sendable {
     }
 
     /// Sends a CALL and returns the decoded reply frame.
-    func call(_ action: String, _ payload: JSONValue, id: String = UUID().uuidString) async throws -> OCPPFrame {
+    func call(
+        _ action: String, _ payload: JSONValue, id: String = UUID().uuidString, timeout: Duration = .seconds(10)
+    ) async throws -> OCPPFrame {
         var writer = JSONWriter()
         writer.value([2, .string(id), .string(action), payload])
         try await send(writer.string)
-        guard let reply = try await nextReply() else { throw TestStationError.closed }
+        guard let reply = try await nextReply(timeout: timeout) else { throw TestStationError.closed }
         return try OCPPFrame.decode(reply)
     }
 
     /// Sends a CALL and returns the CALLRESULT payload, failing on anything else.
-    func callResult(_ action: String, _ payload: JSONValue, id: String = UUID().uuidString) async throws -> JSONObject {
-        switch try await call(action, payload, id: id) {
+    func callResult(
+        _ action: String, _ payload: JSONValue, id: String = UUID().uuidString, timeout: Duration = .seconds(10)
+    ) async throws -> JSONObject {
+        switch try await call(action, payload, id: id, timeout: timeout) {
         case .callResult(let result): return result.payload
         case let other: throw TestStationError.unexpected(other)
         }
