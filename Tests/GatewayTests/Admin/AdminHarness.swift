@@ -1,8 +1,5 @@
 import Foundation
-import Logging
 import PostgresNIO
-import Prometheus
-import ServiceLifecycle
 import TestSupport
 
 @testable import Worker
@@ -12,35 +9,26 @@ import TestSupport
 struct AdminHarness {
     static let token = "test-admin-token-0123456789"
 
-    private let running: RunningServiceGroup
+    private let worker: WorkerHarness
 
     /// A client that sends the right token.
-    var client: AdminClient { AdminClient(port: running.port, token: Self.token) }
+    var client: AdminClient { AdminClient(port: worker.port, token: Self.token) }
 
     /// The same listener, for requests with another token or none.
-    func client(token: String?) -> AdminClient { AdminClient(port: running.port, token: token) }
+    func client(token: String?) -> AdminClient { AdminClient(port: worker.port, token: token) }
 
     static func start(database: PostgresClient.Configuration) async throws -> AdminHarness {
-        var settings = WorkerSettings(database: database, workerID: "admin-test-worker")
-        settings.host = "127.0.0.1"
-        settings.port = 0
-        settings.migrateAtStart = false
-        settings.admin.port = 0
-        settings.admin.token = token
-        var logger = Logger(label: "admin-test-worker")
-        logger.logLevel = .warning
-        var application = WorkerApplication(
-            settings: settings, logger: logger, prometheus: PrometheusCollectorRegistry())
-        try await application.prepareDatabase()
-        let running = try await RunningServiceGroup.start { onServerRunning in
-            application.onAdminServerRunning = onServerRunning
-            return application.makeServiceGroup()
+        let worker = try await WorkerHarness.start(
+            database: database, workerID: "admin-test-worker", listener: .admin
+        ) { settings in
+            settings.admin.port = 0
+            settings.admin.token = token
         }
-        return AdminHarness(running: running)
+        return AdminHarness(worker: worker)
     }
 
     func stop() async throws {
-        try await running.stop()
+        try await worker.stop()
     }
 
     /// A fresh, migrated database with a worker and its admin API on it for `body`.

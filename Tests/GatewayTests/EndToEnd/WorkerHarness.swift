@@ -14,10 +14,18 @@ struct WorkerHarness {
 
     var port: Int { running.port }
 
+    /// Which of the worker's listeners ``port`` is.
+    enum Listener {
+        /// `/healthz`, `/readyz`, `/metrics`.
+        case health
+        /// The admin API (its settings must turn it on).
+        case admin
+    }
+
     /// Starts a worker as `ocpp-worker run` does (database preparation, then the
     /// service group), without migrations; `configure` adjusts its settings.
     static func start(
-        database: PostgresClient.Configuration, workerID: String = "test-worker",
+        database: PostgresClient.Configuration, workerID: String = "test-worker", listener: Listener = .health,
         configure: (inout WorkerSettings) -> Void = { _ in }
     ) async throws -> WorkerHarness {
         var settings = WorkerSettings(database: database, workerID: workerID)
@@ -32,7 +40,10 @@ struct WorkerHarness {
             settings: settings, logger: logger, prometheus: PrometheusCollectorRegistry())
         try await application.prepareDatabase()
         let running = try await RunningServiceGroup.start { onServerRunning in
-            application.onServerRunning = onServerRunning
+            switch listener {
+            case .health: application.onServerRunning = onServerRunning
+            case .admin: application.onAdminServerRunning = onServerRunning
+            }
             return application.makeServiceGroup()
         }
         return WorkerHarness(running: running)
