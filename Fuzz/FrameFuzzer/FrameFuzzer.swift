@@ -137,7 +137,7 @@ enum FrameFuzz {
         }
 
         let id = reply.messageID
-        guard !id.isEmpty, id.count <= OCPPFrame.maximumMessageIDLength else {
+        guard !id.isEmpty, id.unicodeScalars.count <= OCPPFrame.maximumMessageIDLength else {
             // The id of a frame refused for its id is echoed as received
             // (docs/PROTOCOL.md); such an answer is not a frame we would accept.
             return
@@ -158,7 +158,7 @@ enum FrameFuzz {
 
     static func checkFrame(_ frame: OCPPFrame, inputSize: Int) {
         let id = frame.messageID
-        check(!id.isEmpty && id.count <= OCPPFrame.maximumMessageIDLength, "accepted a frame with a bad id")
+        check(!id.isEmpty && id.unicodeScalars.count <= OCPPFrame.maximumMessageIDLength, "accepted a frame with a bad id")
 
         // Re-encoding: the result decodes to the same frame, and encoding is a fixpoint.
         let encoded = frame.bytes
