@@ -70,6 +70,7 @@ final class LoadLoop {
     }
 
     private func connectFailed(_ station: LoadStation, error: any Error) {
+        station.connectAttemptFailed()
         statistics.connectFailures += 1
         var delay = settings.connectRetryDelay
         if let refused = error as? UpgradeRefused, refused.status == 503 {

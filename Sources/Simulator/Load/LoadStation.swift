@@ -63,6 +63,11 @@ final class LoadStation: WebSocketSession {
         loop.connect(self)
     }
 
+    /// The attempt failed before the upgrade: the station may be retried.
+    func connectAttemptFailed() {
+        phase = .disconnected
+    }
+
     // MARK: WebSocketSession
 
     func connected(_ channel: any Channel) {
