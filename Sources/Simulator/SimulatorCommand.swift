@@ -7,5 +7,8 @@ struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ocpp-sim",
         abstract: "OCPP 1.6J charge-point simulator and load generator.",
-        subcommands: [StationCommand.self, LoadCommand.self, VerifyCommand.self, CommandsCommand.self])
+        subcommands: [
+            StationCommand.self, LoadCommand.self, VerifyCommand.self, CommandsCommand.self, ResendCommand.self,
+            StormCommand.self,
+        ])
 }

@@ -12,7 +12,7 @@ import Testing
 struct LoadEndToEndTests {
     private func smallRun(_ system: CentralSystem) async throws -> LoadRun.Outcome {
         let settings = StationFleetSettings(
-            connector: try WebSocketConnector(endpoint: try StationEndpoint(url: system.endpoint)),
+            connectors: [try WebSocketConnector(endpoint: try StationEndpoint(url: system.endpoint))],
             identityPrefix: "LOAD-", password: nil, sourceAddresses: try SourceAddresses(parsing: "127.0.0.1-127.0.0.2")
         )
         let run = LoadRun(stations: 20, settings: settings, rampRate: 200, rate: 200, duration: .seconds(3))

@@ -4,8 +4,11 @@ import NIOCore
 
 /// The flags of every many-station mode: where to connect, how many, how fast.
 struct FleetOptions: ParsableArguments {
-    @Option(help: "The central system's endpoint; each station appends its identity.")
-    var url: String = "ws://localhost:3000/ocpp"
+    @Option(
+        help: ArgumentHelp(
+            "The central system's endpoint; each station appends its identity. Repeat it for several gateways: "
+                + "stations are spread over them and move to the next when a connection attempt fails."))
+    var url: [String] = ["ws://localhost:3000/ocpp"]
 
     @Option(help: "How many stations to connect (default: load 100, commands 1000).")
     var stations: Int?
@@ -34,14 +37,15 @@ struct FleetOptions: ParsableArguments {
         if let identityPrefix, identityPrefix.isEmpty || identityPrefix.count > 40 {
             throw ValidationError("--identity-prefix must have 1 to 40 characters")
         }
-        _ = try StationEndpoint(url: url)
+        for address in url { _ = try StationEndpoint(url: address) }
         if let sourceAddresses { _ = try SourceAddresses(parsing: sourceAddresses) }
     }
 
     func settings(defaultPrefix: String) throws -> StationFleetSettings {
-        let endpoint = try StationEndpoint(url: url)
         return StationFleetSettings(
-            connector: try WebSocketConnector(endpoint: endpoint, verifyCertificates: !insecure),
+            connectors: try url.map {
+                try WebSocketConnector(endpoint: try StationEndpoint(url: $0), verifyCertificates: !insecure)
+            },
             identityPrefix: identityPrefix ?? defaultPrefix, password: password,
             sourceAddresses: try sourceAddresses.map { try SourceAddresses(parsing: $0) })
     }

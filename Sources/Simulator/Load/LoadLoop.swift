@@ -3,13 +3,18 @@ import Shared
 
 /// How the stations of a run connect and behave.
 struct StationFleetSettings: Sendable {
-    var connector: WebSocketConnector
+    /// Where stations connect: station `i` starts at `connectors[i % count]` and moves to
+    /// the next one when a connection attempt fails (a gateway that went away).
+    var connectors: [WebSocketConnector]
     var identityPrefix: String
     var password: String?
     var sourceAddresses: SourceAddresses?
     /// A CALL unanswered this long is given up (OCPP has no fixed value; 30 s is common).
     var callTimeout = TimeAmount.seconds(30)
+    /// After a connection ends (with jitter of up to as much again).
     var reconnectDelay = TimeAmount.seconds(1)
+    /// After a connection attempt fails, unless the server's 503 gave a `Retry-After`.
+    var connectRetryDelay = TimeAmount.seconds(1)
     /// Told of every command a station receives, on the station's event loop.
     var onCommand: (@Sendable (_ messageID: String, _ action: String, _ receivedAt: NIODeadline) -> Void)?
 
@@ -34,6 +39,11 @@ final class LoadLoop {
     private var stopping = false
     private var everReady: Set<Int> = []
     private var lastTimeoutCheck = NIODeadline.now()
+    /// Since ``dropAll(at:)``: when the drop happened and which stations booted again.
+    private var dropTime: NIODeadline?
+    private var rebooted: Set<Int> = []
+    /// Per station, the time from the drop to its BootNotification's Accepted.
+    private(set) var rebootTimes = LatencyHistogram()
 
     init(eventLoop: any EventLoop, settings: StationFleetSettings) {
         self.eventLoop = eventLoop
@@ -52,22 +62,50 @@ final class LoadLoop {
     func connect(_ station: LoadStation) {
         let bound = NIOLoopBound(station, eventLoop: eventLoop)
         let loop = NIOLoopBound(self, eventLoop: eventLoop)
-        settings.connector.connect(
+        settings.connectors[station.endpointIndex % settings.connectors.count].connect(
             identity: station.identity, password: settings.password,
             localAddress: settings.sourceAddresses?.address(for: station.index), on: eventLoop
         ) { _ in bound.value }
-        .whenFailure { _ in loop.value.connectFailed(bound.value) }
+        .whenFailure { error in loop.value.connectFailed(bound.value, error: error) }
     }
 
-    private func connectFailed(_ station: LoadStation) {
+    private func connectFailed(_ station: LoadStation, error: any Error) {
+        station.connectAttemptFailed()
         statistics.connectFailures += 1
-        retry(station, after: settings.reconnectDelay)
+        var delay = settings.connectRetryDelay
+        if let refused = error as? UpgradeRefused, refused.status == 503 {
+            // The gateway defers a storm: come back when it says (the jitter spreads the herd).
+            statistics.upgradesDeferred += 1
+            if let seconds = refused.retryAfter { delay = .seconds(Int64(seconds)) }
+        } else {
+            station.endpointIndex += 1
+        }
+        retry(station, after: delay)
     }
 
     /// Pending or Rejected: boot again after the interval the central system gave.
     func retryBoot(_ station: LoadStation, after delay: TimeAmount) {
         let bound = NIOLoopBound(station, eventLoop: eventLoop)
         eventLoop.scheduleTask(in: delay) { bound.value.resendBoot() }
+    }
+
+    func bootAccepted(_ station: LoadStation) {
+        guard let dropTime, rebooted.insert(station.index).inserted else { return }
+        rebootTimes.record(microseconds: (NIODeadline.now() - dropTime).nanoseconds / 1000)
+    }
+
+    func bootDeferred() { statistics.bootsDeferred += 1 }
+
+    /// Stations booted again since ``dropAll(at:)``.
+    var rebootedCount: Int { rebooted.count }
+
+    /// Closes every station's connection at once without a closing handshake, as a
+    /// gateway restart does; each reconnects after ``StationFleetSettings/reconnectDelay``.
+    func dropAll(at time: NIODeadline) {
+        dropTime = time
+        rebooted = []
+        rebootTimes = LatencyHistogram()
+        for station in stations { station.drop() }
     }
 
     func stationReady(_ station: LoadStation) {

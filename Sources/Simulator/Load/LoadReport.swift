@@ -32,7 +32,9 @@ struct LoadReport: Sendable {
             "| CALLERRORs | \(errors.isEmpty ? "0" : errors) |",
             "| unanswered (connection lost / timed out) | \(s.lost) / \(s.timedOut) |",
             "| turns skipped (backlog full) | \(s.skipped) |",
-            "| disconnects / reconnects / failed connects | \(s.disconnects) / \(s.reconnects) / \(s.connectFailures) |",
+            "| disconnects / reconnects / failed connects (of them 503) | \(s.disconnects) / \(s.reconnects) / "
+                + "\(s.connectFailures) (\(s.upgradesDeferred)) |",
+            "| boots answered Pending | \(s.bootsDeferred) |",
             "| sent by action | "
                 + s.byAction.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 + " |",
@@ -67,6 +69,8 @@ struct LoadReport: Sendable {
                     (key: "disconnects", value: .integer(Int64(s.disconnects))),
                     (key: "reconnects", value: .integer(Int64(s.reconnects))),
                     (key: "connectFailures", value: .integer(Int64(s.connectFailures))),
+                    (key: "upgradesDeferred", value: .integer(Int64(s.upgradesDeferred))),
+                    (key: "bootsDeferred", value: .integer(Int64(s.bootsDeferred))),
                     (
                         key: "sentByAction",
                         value: .object(JSONObject(s.byAction.map { (key: $0.key, value: .integer(Int64($0.value))) }))

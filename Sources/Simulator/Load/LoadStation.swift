@@ -41,6 +41,8 @@ final class LoadStation: WebSocketSession {
     private var channel: (any Channel)?
     var chargePoint: ChargePoint
     var traffic = StationTraffic()
+    /// Which of the fleet's endpoints this station uses now (taken modulo their count).
+    var endpointIndex: Int
     private var nextMessageNumber: UInt64 = 0
     /// Intended send times of turns waiting for the outstanding CALL's answer or a connection.
     private var backlog = CircularBuffer<NIODeadline>(initialCapacity: 2)
@@ -51,6 +53,7 @@ final class LoadStation: WebSocketSession {
         self.index = index
         self.loop = loop
         self.chargePoint = chargePoint
+        self.endpointIndex = index
     }
 
     var isIdle: Bool { outstanding == nil && backlog.isEmpty }
@@ -58,6 +61,11 @@ final class LoadStation: WebSocketSession {
     func startConnecting() {
         phase = .connecting
         loop.connect(self)
+    }
+
+    /// The attempt failed before the upgrade: the station may be retried.
+    func connectAttemptFailed() {
+        phase = .disconnected
     }
 
     // MARK: WebSocketSession
@@ -127,6 +135,11 @@ final class LoadStation: WebSocketSession {
         if let channel { WebSocketFrameHandler.sendClose(on: channel) }
     }
 
+    /// Drops the connection without a closing handshake.
+    func drop() {
+        channel?.close(promise: nil)
+    }
+
     private func sendNext() {
         guard phase == .ready, outstanding == nil, let intended = backlog.popFirst() else { return }
         sendScheduled(intended: intended)
@@ -161,8 +174,10 @@ final class LoadStation: WebSocketSession {
                 return loop.retryBoot(self, after: .seconds(5))
             }
             guard response.status == .accepted else {
+                loop.bootDeferred()
                 return loop.retryBoot(self, after: .seconds(Int64(max(1, min(response.interval, 60)))))
             }
+            loop.bootAccepted(self)
             let status = StatusNotificationRequest(
                 connectorId: 1, errorCode: .noError, status: traffic.connectorStatus, timestamp: Date())
             let id = nextMessageID()

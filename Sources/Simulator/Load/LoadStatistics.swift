@@ -15,6 +15,10 @@ struct LoadStatistics: Sendable {
     var disconnects = 0
     var reconnects = 0
     var connectFailures = 0
+    /// Upgrades answered 503 (the gateway's storm admission) among the failures.
+    var upgradesDeferred = 0
+    /// BootNotifications answered Pending or Rejected.
+    var bootsDeferred = 0
     var byAction: [String: Int] = [:]
     var latency = LatencyHistogram()
 
@@ -29,6 +33,8 @@ struct LoadStatistics: Sendable {
         disconnects += other.disconnects
         reconnects += other.reconnects
         connectFailures += other.connectFailures
+        upgradesDeferred += other.upgradesDeferred
+        bootsDeferred += other.bootsDeferred
         byAction.merge(other.byAction, uniquingKeysWith: +)
         latency.add(other.latency)
     }

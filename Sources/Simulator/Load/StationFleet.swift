@@ -70,6 +70,25 @@ final class StationFleet: Sendable {
         }
     }
 
+    /// Drops every connection at once (see ``LoadLoop/dropAll(at:)``); returns the moment.
+    func dropAll() async throws -> ContinuousClock.Instant {
+        let start = ContinuousClock.now
+        let time = NIODeadline.now()
+        _ = try await onEveryLoop { $0.dropAll(at: time) }
+        return start
+    }
+
+    /// Stations that booted again since ``dropAll()``, and how long each took.
+    func rebooted() async throws -> (count: Int, times: LatencyHistogram) {
+        var times = LatencyHistogram()
+        var count = 0
+        for (loopCount, loopTimes) in try await onEveryLoop({ ($0.rebootedCount, $0.rebootTimes) }) {
+            count += loopCount
+            times.add(loopTimes)
+        }
+        return (count, times)
+    }
+
     /// Starts the open-loop schedule on every loop: `rate` messages per second in all.
     func startSchedule(rate: Double, duration: Duration) async throws {
         let start = NIODeadline.now() + .milliseconds(20)

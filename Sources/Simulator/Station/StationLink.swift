@@ -37,6 +37,13 @@ final class StationLink: Sendable {
         let channel = self.channel
         channel.eventLoop.execute { WebSocketFrameHandler.sendClose(on: channel) }
     }
+
+    /// Drops the TCP connection without a closing handshake, as a lost network does;
+    /// runs after any `send` issued before it, so a CALL just sent still goes out first.
+    func drop() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.close(promise: nil) }
+    }
 }
 
 /// Hands a connection's messages to an async stream.

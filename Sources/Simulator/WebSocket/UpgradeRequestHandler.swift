@@ -27,7 +27,9 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let response) = unwrapInboundIn(data) {
             upgraded.fail(
-                SimulatorError("upgrade refused: HTTP \(response.status.code) \(response.status.reasonPhrase)"))
+                UpgradeRefused(
+                    status: Int(response.status.code), reason: response.status.reasonPhrase,
+                    retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }))
             context.close(promise: nil)
         }
     }
@@ -41,4 +43,14 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         upgraded.fail(SimulatorError("the connection closed during the upgrade"))
         context.fireChannelInactive()
     }
+}
+
+/// The server answered the upgrade with something other than 101: 401, 404, or 503
+/// with a `Retry-After` (seconds) when it defers a reconnect storm.
+struct UpgradeRefused: Error, Sendable, CustomStringConvertible {
+    var status: Int
+    var reason: String
+    var retryAfter: Int?
+
+    var description: String { "upgrade refused: HTTP \(status) \(reason)" }
 }
