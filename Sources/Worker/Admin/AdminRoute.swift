@@ -43,6 +43,13 @@ struct AdminEnvironment: Sendable {
         }
         return answer
     }
+
+    /// The database id of the station `identity`; 404 when there is none.
+    func stationID(_ identity: String) async throws -> Int64 {
+        let found = try await json("SELECT id::text FROM ocpp.stations WHERE identity = \(identity)")
+        guard let id = found.flatMap(Int64.init) else { throw AdminError.notFound("no station \(identity)") }
+        return id
+    }
 }
 
 extension Response {

@@ -42,9 +42,7 @@ struct MeterValueRoutes {
     @Sendable func ofStation(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let selection = try Selection(request)
         let identity = try context.pathParameter("identity")
-        let found = try await environment.json(
-            "SELECT id::text FROM ocpp.stations WHERE identity = \(identity)")
-        guard let stationID = found.flatMap(Int64.init) else { throw AdminError.notFound("no station \(identity)") }
+        let stationID = try await environment.stationID(identity)
         return .json(try await page(selection, stationID: stationID, transactionID: nil))
     }
 

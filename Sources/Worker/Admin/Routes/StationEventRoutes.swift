@@ -20,8 +20,7 @@ struct StationEventRoutes {
         let limit = try query.limit()
         let cursor = try query.cursor()
         let identity = try context.pathParameter("identity")
-        let found = try await environment.json("SELECT id::text FROM ocpp.stations WHERE identity = \(identity)")
-        guard let stationID = found.flatMap(Int64.init) else { throw AdminError.notFound("no station \(identity)") }
+        let stationID = try await environment.stationID(identity)
         let rows: PostgresQuery = """
             SELECT json_build_object(
                        'id', e.id, 'action', e.action, 'payload', e.payload, 'response', e.response,
