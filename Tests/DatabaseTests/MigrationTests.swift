@@ -20,7 +20,7 @@ struct MigrationTests {
                     "0001_schema.sql", "0002_time_series.plain.sql", "0003_archive.sql", "0004_worker.sql",
                     "0005_inbox_retention.plain.sql", "0006_outbound_queue.sql", "0007_command_effects.sql",
                     "0008_abandoned_calls.sql", "0009_pending_command_limit.sql",
-                    "0010_station_credentials.sql",
+                    "0010_station_credentials.sql", "0011_lean_ingest.sql",
                 ])
             for table in Self.domainTables {
                 let exists = try await client.scalar(
@@ -29,7 +29,7 @@ struct MigrationTests {
             }
             #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "plain")
             #expect(try await TestDatabase.migrate(client).isEmpty)
-            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 10)
+            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 11)
         }
     }
 
@@ -83,13 +83,13 @@ struct MigrationTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.filter { !$0.isEmpty }.count == 1)
-            #expect(results.flatMap { $0 }.count == 10)
+            #expect(results.flatMap { $0 }.count == 11)
             let recorded = try await PostgresClient.withClient(
                 configuration: configuration, logger: TestDatabase.logger
             ) {
                 try await $0.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self)
             }
-            #expect(recorded == 10)
+            #expect(recorded == 11)
         }
     }
 

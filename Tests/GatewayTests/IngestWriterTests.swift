@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -43,8 +44,9 @@ struct IngestWriterTests {
             #expect(kind == "call")
             #expect(action == "StatusNotification")
             #expect(messageID == "m-1")
-            #expect(digest == IngestBatchStatement.hex(item.payloadDigest!))
-            #expect(try JSONParser.parse(payload) == .object(item.payload!))
+            // The row keeps the exact compact JSON the digest was taken of.
+            #expect(payload == #"{"connectorId":1,"status":"Available","errorCode":"NoError"}"#)
+            #expect(digest == hex(Array(SHA256.hash(data: Array(payload.utf8)))))
             #expect(response == "{}")
             #expect(sameTime)
             #expect(unprocessed)
@@ -214,6 +216,21 @@ struct IngestWriterTests {
         }
     }
 
+    @Test("a payload string holding U+0000 is refused before it is queued; an escaped backslash is not")
+    func nulInPayload() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let item = call(station: station, id: "m-1", payload: ["data": "a\u{0}b"], response: [:])
+            #expect(item.payloadHoldsNUL)
+            await #expect(throws: IngestError.self) { try await writer.submit(item) }
+            let backslash = call(station: station, id: "m-2", payload: ["data": #"\u0000"#], response: [:])
+            #expect(!backslash.payloadHoldsNUL)
+            _ = try await writer.submit(backslash)
+            #expect(try await count(client, "ocpp.inbox") == 1)
+            #expect(await writer.statistics.failedAttempts == 0)
+        }
+    }
+
     // MARK: Notification
 
     @Test("a committed batch notifies ocpp_inbox with the gateway id")
@@ -300,7 +317,7 @@ struct IngestWriterTests {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let item = call(station: station, id: "m-1", payload: ["x": 1], response: ["from": "this gateway"])
-            let digest = IngestBatchStatement.hex(item.payloadDigest!)
+            let digest = hex(item.payloadDigest!)
             let submission = try await client.withTransaction(logger: TestDatabase.logger) { connection in
                 // What another gateway's batch does for the same message.
                 try await connection.query(
@@ -384,13 +401,14 @@ struct IngestWriterTests {
         try await withWriter(batchMaxSize: 3, batchMaxDelay: .seconds(60)) { writer, client in
             let station = try await makeStation(client)
             async let good1 = writer.submit(call(station: station, id: "m-1", payload: ["x": 1], response: [:]))
+            // PostgreSQL text cannot hold U+0000: the message id column refuses it.
             async let bad = error {
-                try await writer.submit(call(station: 987_654, id: "m-2", payload: ["x": 2], response: [:]))
+                try await writer.submit(call(station: station, id: "m-\u{0}2", payload: ["x": 2], response: [:]))
             }
             async let good2 = writer.submit(call(station: station, id: "m-3", payload: ["x": 3], response: [:]))
             _ = try await (good1, good2)
             guard case .rejected? = await bad as? IngestError else {
-                Issue.record("the item of an unknown station was not rejected")
+                Issue.record("the item with an unstorable message id was not rejected")
                 return
             }
             #expect(try await count(client, "ocpp.inbox") == 2)
@@ -518,9 +536,7 @@ private func call(
 ) -> WorkItem {
     WorkItem(
         kind: .call, stationID: station, receivedAt: Date(), action: action, messageID: id,
-        payload: object(payload),
-        // The gateway uses SHA-256; any bytes that identify the payload will do here.
-        payloadDigest: Array(payload.jsonText.utf8), response: object(response))
+        payload: object(payload), response: object(response))
 }
 
 private func startTransaction(station: Int64, id: String, key: TransactionStartKey) -> WorkItem {
@@ -534,6 +550,10 @@ private func startTransaction(station: Int64, id: String, key: TransactionStartK
     item.stationTime = key.startedAt
     item.transactionStart = key
     return item
+}
+
+private func hex(_ bytes: [UInt8]) -> String {
+    bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 private func transactionID(_ outcome: IngestOutcome) -> Int64? {

@@ -6,9 +6,9 @@ import Shared
 /// The group-commit statement: one batch of work items made durable in one SQL
 /// statement, i.e. one transaction and one round trip (invariant 2).
 ///
-/// The whole batch travels as one `jsonb` bind, unpacked by `jsonb_to_recordset`
-/// (so nullable columns need no array workaround), and data-modifying CTEs do the
-/// rest in one snapshot:
+/// The batch travels column by column as binary arrays, unpacked by `UNNEST ...
+/// WITH ORDINALITY` (`ord` counts from 1), and data-modifying CTEs do the rest in
+/// one snapshot:
 /// 1. `starts` allocates transaction ids for StartTransaction content keys from the
 ///    sequence (invariant 4). The no-op `DO UPDATE` makes `RETURNING` yield the
 ///    existing id too, also for a start another gateway committed a moment ago.
@@ -21,27 +21,33 @@ import Shared
 /// 5. `notified` wakes the workers once per batch, in the same transaction.
 /// 6. The final SELECT answers per `ord`: a new CALL gets its response; a second
 ///    copy in the batch gets the first copy's response; a CALL whose receipt
-///    existed gets the stored response. If that receipt is not visible, because
-///    another gateway's transaction inserted it after this statement's snapshot
-///    (`ON CONFLICT` waited for it to commit), `resolved` is false and the item must
-///    be written again in a later batch, whose snapshot will see it.
+///    existed gets the stored response, looked up by primary key. If that receipt
+///    is not visible, because another gateway's transaction inserted it after this
+///    statement's snapshot (`ON CONFLICT` waited for it to commit), `resolved` is
+///    false and the item must be written again in a later batch, whose snapshot
+///    will see it.
+///
+/// Payloads arrive as JSON text and are stored as `json`, which PostgreSQL only
+/// checks; the worker converts them to `jsonb` once when it applies them, off the
+/// acknowledgement path (migration 0011).
 ///
 /// Locks are taken in key order (ORDER BY in each INSERT ... SELECT) so that two
 /// gateways writing overlapping keys do not deadlock.
 struct IngestBatchStatement: PostgresPreparedStatement {
-    /// ord, response (jsonb as text), is duplicate, resolved.
+    /// ord (from 0), response (jsonb as text), is duplicate, resolved.
     typealias Row = (Int32, String?, Bool, Bool)
 
     static let sql = """
-        WITH items AS (
-            SELECT i.ord, i.station_id, i.kind, i.action, i.message_id, decode(i.digest, 'hex') AS digest,
-                   i.payload, i.response, i.station_time, i.received_at,
+        WITH items AS MATERIALIZED (
+            SELECT i.ord, i.station_id, i.kind, i.action, i.message_id, i.digest, i.payload,
+                   i.response::jsonb AS response, i.station_time, i.received_at,
                    i.start_connector_id, i.start_id_tag, i.start_started_at, i.start_meter_start
-            FROM jsonb_to_recordset($1::text::jsonb) AS i(
-                ord integer, station_id bigint, kind text, action text, message_id text, digest text,
-                payload jsonb, response jsonb, station_time timestamptz, received_at timestamptz,
-                start_connector_id integer, start_id_tag text, start_started_at timestamptz,
-                start_meter_start bigint)
+            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[],
+                        $8::timestamptz[], $9::timestamptz[], $10::integer[], $11::text[], $12::timestamptz[],
+                        $13::bigint[])
+                 WITH ORDINALITY AS i(station_id, kind, action, message_id, digest, payload, response,
+                                      station_time, received_at, start_connector_id, start_id_tag,
+                                      start_started_at, start_meter_start, ord)
         ), starts AS (
             INSERT INTO ocpp.transaction_starts AS t (station_id, connector_id, id_tag, started_at, meter_start)
             SELECT DISTINCT station_id, start_connector_id, start_id_tag, start_started_at, start_meter_start
@@ -88,43 +94,60 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         ), inserted AS (
             INSERT INTO ocpp.inbox (received_at, gateway_id, station_id, kind, action, message_id,
                                     payload_digest, payload, response, station_time)
-            SELECT received_at, $2::text, station_id, kind, action, message_id,
-                   digest, payload, final_response, station_time
+            SELECT received_at, $14::text, station_id, kind, action, message_id,
+                   digest, payload::json, final_response, station_time
             FROM classified
             WHERE kind <> 'call' OR (receipt_is_new AND first_ord = ord)
             ORDER BY ord
             RETURNING 1
         ), notified AS (
-            SELECT pg_notify('ocpp_inbox', $2::text)
+            SELECT pg_notify('ocpp_inbox', $14::text)
             FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
         )
-        SELECT c.ord,
+        SELECT (c.ord - 1)::integer,
                (CASE WHEN c.kind <> 'call' THEN c.final_response
                      WHEN c.receipt_is_new THEN c.first_response
                      ELSE stored.response
                 END)::text AS response,
                c.kind = 'call' AND NOT (c.receipt_is_new AND c.first_ord = c.ord) AS is_duplicate,
-               c.kind <> 'call' OR c.receipt_is_new OR stored.station_id IS NOT NULL AS resolved
+               c.kind <> 'call' OR c.receipt_is_new OR stored.found IS NOT NULL AS resolved
         FROM classified AS c
-        LEFT JOIN ocpp.inbox_receipts AS stored
-          ON c.kind = 'call' AND NOT c.receipt_is_new AND stored.station_id = c.station_id
-         AND stored.message_id = c.message_id AND stored.payload_digest = c.digest
+        -- LATERAL keeps this a primary-key probe per retransmission whatever the
+        -- generic plan's row estimates (a plain join could become a scan).
+        LEFT JOIN LATERAL (
+            SELECT r.response, true AS found
+            FROM ocpp.inbox_receipts AS r
+            WHERE c.kind = 'call' AND NOT c.receipt_is_new AND r.station_id = c.station_id
+              AND r.message_id = c.message_id AND r.payload_digest = c.digest
+        ) AS stored ON true
         CROSS JOIN (SELECT count(*) FROM notified) AS notifications
         ORDER BY c.ord
         """
 
-    /// The batch as a JSON array (see ``encode(_:)``).
-    var batch: String
+    var items: [WorkItem]
     var gatewayID: String
 
     init(items: some Collection<WorkItem>, gatewayID: String) {
-        self.batch = Self.encode(items)
+        self.items = Array(items)
         self.gatewayID = gatewayID
     }
 
+    /// One array per column, in the items' order.
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(batch)
+        var bindings = PostgresBindings(capacity: 14)
+        bindings.append(items.map(\.stationID))
+        bindings.append(items.map(\.kind.rawValue))
+        bindings.append(NullableArray(items.map(\.action)))
+        bindings.append(NullableArray(items.map(\.messageID)))
+        bindings.append(NullableArray(items.map { $0.payloadDigest.map { ByteBuffer(bytes: $0) } }))
+        bindings.append(NullableArray(items.map(\.payloadJSON)))
+        bindings.append(NullableArray(items.map { $0.response.map(Self.json) }))
+        bindings.append(NullableArray(items.map { $0.stationTime.map(RoundedTimestamp.init) }))
+        bindings.append(items.map { RoundedTimestamp($0.receivedAt) })
+        bindings.append(NullableArray(items.map { $0.transactionStart.map { Int32($0.connectorID) } }))
+        bindings.append(NullableArray(items.map(\.transactionStart?.idTag)))
+        bindings.append(NullableArray(items.map { $0.transactionStart.map { RoundedTimestamp($0.startedAt) } }))
+        bindings.append(NullableArray(items.map { $0.transactionStart.map { Int64($0.meterStart) } }))
         bindings.append(gatewayID)
         return bindings
     }
@@ -133,70 +156,10 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         try row.decode(Row.self)
     }
 
-    /// The batch as the statement's `jsonb` bind: one object per item, `ord` being
-    /// its position. Absent values are left out (they read as NULL).
-    static func encode(_ items: some Collection<WorkItem>) -> String {
-        var writer = JSONWriter(reservingCapacity: 256 * items.count + 2)
-        writer.beginArray()
-        for (ord, item) in items.enumerated() {
-            writer.beginObject()
-            writer.key("ord")
-            writer.integer(ord)
-            writer.key("station_id")
-            writer.integer(item.stationID)
-            writer.key("kind")
-            writer.string(item.kind.rawValue)
-            if let action = item.action {
-                writer.key("action")
-                writer.string(action)
-            }
-            if let messageID = item.messageID {
-                writer.key("message_id")
-                writer.string(messageID)
-            }
-            if let digest = item.payloadDigest {
-                writer.key("digest")
-                writer.string(hex(digest))
-            }
-            if let payload = item.payload {
-                writer.key("payload")
-                writer.value(.object(payload))
-            }
-            if let response = item.response {
-                writer.key("response")
-                writer.value(.object(response))
-            }
-            if let stationTime = item.stationTime {
-                writer.key("station_time")
-                writer.string(RFC3339.format(stationTime))
-            }
-            writer.key("received_at")
-            writer.string(RFC3339.format(item.receivedAt))
-            if let start = item.transactionStart {
-                writer.key("start_connector_id")
-                writer.integer(start.connectorID)
-                writer.key("start_id_tag")
-                writer.string(start.idTag)
-                writer.key("start_started_at")
-                writer.string(RFC3339.format(start.startedAt))
-                writer.key("start_meter_start")
-                writer.integer(start.meterStart)
-            }
-            writer.endObject()
-        }
-        writer.endArray()
+    private static func json(_ object: JSONObject) -> String {
+        var writer = JSONWriter()
+        writer.value(.object(object))
         return writer.string
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Writes the batch and returns one result per item, in the items' order.

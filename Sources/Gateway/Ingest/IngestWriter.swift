@@ -149,6 +149,10 @@ actor IngestWriter: Service {
     }
 
     private static func validate(_ item: WorkItem) throws(IngestError) {
+        // What the database would refuse, refused before it costs a batch.
+        guard !item.payloadHoldsNUL else {
+            throw .rejected("a string in the payload holds U+0000, which PostgreSQL cannot store")
+        }
         switch item.kind {
         case .call:
             guard item.messageID != nil, item.payloadDigest != nil else {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Shared
 
@@ -21,11 +22,15 @@ struct WorkItem: Sendable {
     var action: String?
     /// The OCPP unique id (CALLs only).
     var messageID: String?
-    /// The payload: the CALL's, or the event's details for connect/disconnect.
-    var payload: JSONObject?
-    /// SHA-256 of the payload's compact JSON; with the station and message id, the
+    /// The payload as compact JSON text: the CALL's, or the event's details for
+    /// connect/disconnect. Serialized once, for both the row and the digest.
+    var payloadJSON: String?
+    /// SHA-256 of ``payloadJSON``; with the station and message id, the
     /// retransmission key (CALLs only).
     var payloadDigest: [UInt8]?
+    /// True when a string in the payload holds U+0000, which PostgreSQL text cannot
+    /// hold: the `json` column would take it, but the worker could not apply it.
+    var payloadHoldsNUL = false
     /// The CALLRESULT payload prepared by the gateway. For StartTransaction the
     /// writer sets `transactionId` from the database.
     var response: JSONObject?
@@ -34,6 +39,45 @@ struct WorkItem: Sendable {
     /// The content key of a StartTransaction, whose transaction id comes from the
     /// database sequence in the batch statement.
     var transactionStart: TransactionStartKey?
+
+    init(
+        kind: Kind, stationID: Int64, receivedAt: Date, action: String? = nil, messageID: String? = nil,
+        payload: JSONObject? = nil, response: JSONObject? = nil, stationTime: Date? = nil,
+        transactionStart: TransactionStartKey? = nil
+    ) {
+        self.kind = kind
+        self.stationID = stationID
+        self.receivedAt = receivedAt
+        self.action = action
+        self.messageID = messageID
+        self.response = response
+        self.stationTime = stationTime
+        self.transactionStart = transactionStart
+        guard let payload else { return }
+        var writer = JSONWriter()
+        writer.value(.object(payload))
+        payloadJSON = writer.string
+        payloadHoldsNUL = Self.holdsNULEscape(writer.bytes)
+        if kind == .call { payloadDigest = Array(SHA256.hash(data: writer.bytes)) }
+    }
+
+    /// Whether compact JSON from ``JSONWriter`` has a `\u0000` escape, the only way
+    /// it writes U+0000 (a backslash itself is written `\\`, so escapes are read in
+    /// pairs from each backslash on).
+    static func holdsNULEscape(_ json: [UInt8]) -> Bool {
+        let backslash = UInt8(ascii: "\\")
+        guard var index = json.firstIndex(of: backslash) else { return false }
+        let nul = Array("u0000".utf8)
+        while index < json.count - 1 {
+            if json[index] == backslash {
+                if json[index + 1] == UInt8(ascii: "u"), json[(index + 1)...].starts(with: nul) { return true }
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        return false
+    }
 }
 
 /// What makes two StartTransaction.req the same start, whatever their unique ids.

@@ -1,5 +1,4 @@
 import CoreMetrics
-import Crypto
 import Foundation
 import HummingbirdWebSocket
 import Logging
@@ -105,7 +104,7 @@ actor StationConnection {
             let outcome = try await dependencies.ingest.submit(
                 WorkItem(
                     kind: .call, stationID: station.stationID, receivedAt: receivedAt, action: action.rawValue,
-                    messageID: call.messageID, payload: call.payload, payloadDigest: Self.digest(of: call.payload),
+                    messageID: call.messageID, payload: call.payload,
                     response: prepared.response, stationTime: prepared.stationTime,
                     transactionStart: prepared.transactionStart))
             if let status = prepared.registrationStatus, !outcome.isDuplicate { registration = status }
@@ -214,13 +213,5 @@ actor StationConnection {
         if abs(offset) > 60 { logger.notice("station clock is off by \(Int(offset)) s") }
         try? await dependencies.stations.recordClockOffset(
             stationID: station.stationID, sessionID: sessionID, milliseconds: Int64((offset * 1000).rounded()))
-    }
-
-    /// SHA-256 of the payload's compact JSON: with the station and the unique id, the
-    /// key that recognises a retransmitted CALL.
-    static func digest(of payload: JSONObject) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.value(.object(payload))
-        return Array(SHA256.hash(data: writer.bytes))
     }
 }

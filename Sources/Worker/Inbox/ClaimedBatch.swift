@@ -29,11 +29,13 @@ struct ClaimedBatch: Sendable {
     }
 
     /// The claimed rows, as a CTE named `batch`, for the actions listed in `filter`
-    /// (an SQL condition on `action` or `kind`).
+    /// (an SQL condition on `action` or `kind`). The inbox stores payloads as `json`
+    /// (cheap for the gateway to write); they become `jsonb` here, once per row:
+    /// MATERIALIZED keeps the planner from repeating the conversion at every use.
     static func rowsCTE(where filter: String) -> String {
         """
-        batch AS (
-            SELECT id, station_id, kind, action, payload, response, station_time, received_at
+        batch AS MATERIALIZED (
+            SELECT id, station_id, kind, action, payload::jsonb AS payload, response, station_time, received_at
             FROM ocpp.inbox
             WHERE id = ANY($1::bigint[]) AND received_at BETWEEN $2 AND $3 AND (\(filter))
         )

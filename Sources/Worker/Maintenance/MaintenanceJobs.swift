@@ -59,8 +59,8 @@ enum MaintenanceJobs {
                 ), journaled AS (
                     INSERT INTO ocpp.inbox (gateway_id, station_id, kind, payload)
                     SELECT gateway_id, station_id, 'disconnected',
-                           jsonb_build_object('sessionId', session_id, 'gatewayId', gateway_id,
-                                              'connectedAt', connected_at, 'reason', 'gateway heartbeat lost')
+                           json_build_object('sessionId', session_id, 'gatewayId', gateway_id,
+                                             'connectedAt', connected_at, 'reason', 'gateway heartbeat lost')
                     FROM ended ORDER BY station_id
                     RETURNING 1
                 ), removed AS (

@@ -48,7 +48,7 @@ struct BulkMeterValues: Sendable {
                                SELECT jsonb_agg(jsonb_build_object('value', (n * 10 + v)::text,
                                                                    'measurand', (\(Self.measurands)::text[])[v])
                                                 ORDER BY v)
-                               FROM generate_series(1, \(Int32(sampledValuesPerRow))) AS v)))),
+                               FROM generate_series(1, \(Int32(sampledValuesPerRow))) AS v))))::json,
                    '{}'::jsonb, t.sampled_at
             FROM registered, generate_series(1, \(Int32(rows))) AS n,
                  LATERAL (SELECT date_trunc('hour', now()) - n * interval '1 second') AS t (sampled_at)

@@ -76,7 +76,7 @@ struct InboxFixture: Sendable {
                 INSERT INTO ocpp.inbox (received_at, gateway_id, station_id, kind, action, message_id, payload,
                                         response, station_time)
                 VALUES (\(row.receivedAt), 'test-gateway', \(station), \(row.kind), \(row.action), \(row.messageID),
-                        \(row.payload)::jsonb, \(row.response)::jsonb, \(row.stationTime))
+                        \(row.payload)::json, \(row.response)::jsonb, \(row.stationTime))
                 RETURNING id
                 """)
             ids.append(id)
