@@ -101,12 +101,22 @@ actor StationConnection {
 
         do {
             let prepared = try await dependencies.calls.prepare(request, station: station, receivedAt: receivedAt)
-            let outcome = try await dependencies.ingest.submit(
-                WorkItem(
-                    kind: .call, stationID: station.stationID, receivedAt: receivedAt, action: action.rawValue,
-                    messageID: call.messageID, payload: call.payload,
-                    response: prepared.response, stationTime: prepared.stationTime,
-                    transactionStart: prepared.transactionStart))
+            let item = WorkItem(
+                kind: .call, stationID: station.stationID, receivedAt: receivedAt, action: action.rawValue,
+                messageID: call.messageID, payload: call.payload,
+                response: prepared.response, stationTime: prepared.stationTime,
+                transactionStart: prepared.transactionStart)
+            // Valid JSON, but PostgreSQL's JSON types cannot hold it: a retry would
+            // fail the same way, so this is the station's error, not ours.
+            guard !item.payloadHoldsNUL else {
+                dependencies.metrics.message(action.rawValue, outcome: "error")
+                await send(
+                    callError: CallError(
+                        messageID: call.messageID, errorCode: .propertyConstraintViolation,
+                        errorDescription: "a string in the payload holds U+0000, which cannot be stored"))
+                return
+            }
+            let outcome = try await dependencies.ingest.submit(item)
             if let status = prepared.registrationStatus, !outcome.isDuplicate { registration = status }
             let response = outcome.response ?? prepared.response
             await send(OCPPFrame.encodeCallResult(messageID: call.messageID, payload: JSONValue.object(response)))

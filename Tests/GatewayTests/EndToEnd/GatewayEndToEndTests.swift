@@ -46,6 +46,8 @@ struct GatewayEndToEndTests {
             #"[2,"e7","StatusNotification",{"connectorId":"1","errorCode":"NoError","status":"Available"}]"#,
             .typeConstraintViolation, "e7"
         ),
+        // Valid JSON that PostgreSQL's JSON types cannot store.
+        (#"[2,"e8","DataTransfer",{"vendorId":"V","data":"a\u0000b"}]"#, .propertyConstraintViolation, "e8"),
     ]
 
     @Test func refusesBadCallsWithTheRightCodeAndStaysOpen() async throws {
