@@ -93,20 +93,32 @@ struct GatewayPresence: Service {
         }
     }
 
-    /// Closes local connections whose station's live session is now elsewhere.
+    /// Closes local connections whose station's live session is now another one:
+    /// moved to another gateway, or missing. A session row goes missing when the
+    /// database lost its last moments in a crash (the session statements commit
+    /// without waiting for the disk, see ``PostgresStationStore``); the station
+    /// reconnects and records it again. A connection is registered only after its
+    /// session row was written, so a live one always finds its own row.
     private func closeMovedSessions(on connection: PostgresConnection) async throws {
         let local = await registry.all
         guard !local.isEmpty else { return }
-        let stationIDs = local.map { $0.station.stationID }
         let rows = try await connection.query(
             """
-            SELECT station_id FROM ocpp.station_sessions
-            WHERE station_id = ANY(\(stationIDs)) AND gateway_id <> \(gatewayID)
+            SELECT station_id, session_id FROM ocpp.station_sessions
+            WHERE station_id = ANY(\(local.map { $0.station.stationID })) AND gateway_id = \(gatewayID)
             """, logger: logger)
-        var moved = Set<Int64>()
-        for try await stationID in rows.decode(Int64.self) { moved.insert(stationID) }
-        for connection in local where moved.contains(connection.station.stationID) {
-            await connection.close(code: .normalClosure, reason: "replaced by a new connection")
+        var live = Set<SessionKey>()
+        for try await (stationID, sessionID) in rows.decode((Int64, UUID).self) {
+            live.insert(SessionKey(stationID: stationID, sessionID: sessionID))
         }
+        for connection in local
+        where !live.contains(SessionKey(stationID: connection.station.stationID, sessionID: connection.sessionID)) {
+            await connection.close(code: .normalClosure, reason: "the session is no longer live here; reconnect")
+        }
+    }
+
+    private struct SessionKey: Hashable {
+        var stationID: Int64
+        var sessionID: UUID
     }
 }

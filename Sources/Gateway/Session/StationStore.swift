@@ -31,6 +31,19 @@ protocol StationStore: Sendable {
     func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws
 }
 
+/// The session statements commit without waiting for their WAL flush.
+///
+/// A connect, a disconnect and a clock offset are each their own transaction, and
+/// in a reconnect storm thousands of them queue for the disk one flush at a time.
+/// None of them is an acknowledgement (invariant 1 concerns the ingest batches,
+/// which stay synchronous): a database crash can lose the last fraction of a
+/// second of them, and a lost session row is repaired by the station's connection
+/// being closed when the gateway's LISTEN comes back (``GatewayPresence``), so the
+/// station reconnects and writes it again. `set_config(..., true)` lasts for the
+/// statement's own transaction; a statement reads this CTE in the row it writes,
+/// so the setting is in force whenever the statement writes anything.
+private let relaxedCommit = "relaxed AS (SELECT set_config('synchronous_commit', 'off', true))"
+
 struct PostgresStationStore: StationStore {
     let client: PostgresClient
     let logger: Logger
@@ -70,14 +83,15 @@ struct PostgresStationStore: StationStore {
     ) async throws {
         _ = try await client.query(
             """
-            WITH gateway AS (
+            WITH \(unescaped: relaxedCommit), gateway AS (
                 -- The session row needs this gateway's row; its heartbeat may not have run yet.
                 INSERT INTO ocpp.gateways (gateway_id) VALUES (\(gatewayID)) ON CONFLICT DO NOTHING
             ), previous AS (
                 SELECT gateway_id, session_id FROM ocpp.station_sessions WHERE station_id = \(stationID) FOR UPDATE
             ), upserted AS (
                 INSERT INTO ocpp.station_sessions (station_id, gateway_id, session_id, remote_address, connected_at)
-                VALUES (\(stationID), \(gatewayID), \(sessionID), \(remoteAddress), \(connectedAt)::timestamptz)
+                SELECT \(stationID), \(gatewayID), \(sessionID), \(remoteAddress), \(connectedAt)::timestamptz
+                FROM relaxed
                 ON CONFLICT (station_id) DO UPDATE SET gateway_id = excluded.gateway_id,
                     session_id = excluded.session_id, remote_address = excluded.remote_address,
                     connected_at = excluded.connected_at, clock_offset_ms = NULL
@@ -93,14 +107,18 @@ struct PostgresStationStore: StationStore {
 
     func closeSession(stationID: Int64, sessionID: UUID) async throws {
         try await client.query(
-            "DELETE FROM ocpp.station_sessions WHERE station_id = \(stationID) AND session_id = \(sessionID)",
-            logger: logger)
+            """
+            WITH \(unescaped: relaxedCommit)
+            DELETE FROM ocpp.station_sessions USING relaxed
+            WHERE station_id = \(stationID) AND session_id = \(sessionID)
+            """, logger: logger)
     }
 
     func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws {
         try await client.query(
             """
-            UPDATE ocpp.station_sessions SET clock_offset_ms = \(milliseconds)
+            WITH \(unescaped: relaxedCommit)
+            UPDATE ocpp.station_sessions SET clock_offset_ms = \(milliseconds) FROM relaxed
             WHERE station_id = \(stationID) AND session_id = \(sessionID)
             """, logger: logger)
     }

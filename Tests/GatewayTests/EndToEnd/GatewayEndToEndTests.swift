@@ -181,6 +181,42 @@ struct GatewayEndToEndTests {
         }
     }
 
+    /// Session rows commit without waiting for the disk, so a database crash can
+    /// lose one: when the gateway's LISTEN comes back, a connection whose row is
+    /// gone is closed (the station reconnects and writes it again); the others stay.
+    @Test func aConnectionWhoseSessionRowWasLostIsClosedWhenTheListenReconnects() async throws {
+        try await withGateway { client, gateway in
+            let lost = try await TestStation.connect(port: gateway.port, identity: "CP-LOST")
+            let kept = try await TestStation.connect(port: gateway.port, identity: "CP-KEPT")
+            _ = try await lost.callResult("Heartbeat", [:])
+            _ = try await kept.callResult("Heartbeat", [:])
+            try await client.query(
+                """
+                DELETE FROM ocpp.station_sessions USING ocpp.stations
+                WHERE stations.id = station_id AND identity = 'CP-LOST'
+                """, logger: TestDatabase.logger)
+            let ended = try await client.scalar(
+                """
+                SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE datname = current_database() AND query LIKE 'LISTEN%'
+                """, as: Int.self)
+            #expect(ended == 1)
+            _ = try await lost.closed()
+            _ = try await kept.callResult("Heartbeat", [:])
+
+            let again = try await TestStation.connect(port: gateway.port, identity: "CP-LOST")
+            _ = try await again.callResult("Heartbeat", [:])
+            #expect(
+                try await client.scalar(
+                    """
+                    SELECT count(*) FROM ocpp.station_sessions JOIN ocpp.stations ON stations.id = station_id
+                    WHERE identity IN ('CP-LOST', 'CP-KEPT')
+                    """, as: Int.self) == 2)
+            await again.close()
+            await kept.close()
+        }
+    }
+
     @Test func noAnswerIsSentBeforeTheWorkRowIsCommitted() async throws {
         try await withGateway { client, gateway in
             let station = try await TestStation.connect(port: gateway.port, identity: "CP-ACK")

@@ -9,7 +9,11 @@ import Testing
 /// Many stations reconnecting at once: the gateway admits them at its rates, answers
 /// the boots beyond its budget Pending with a short, jittered retry interval, and
 /// every station ends up Accepted without a single error.
-@Suite("Reconnect storm end to end", .serialized, .timeLimit(.minutes(2)))
+///
+/// The limit only stops a hang: in a debug build the 5,000-station test keeps both
+/// cores busy for about two minutes (the stations' WebSocket clients and the
+/// gateway share this one process), and it asserts admission, not speed.
+@Suite("Reconnect storm end to end", .serialized, .timeLimit(.minutes(5)))
 struct ReconnectStormTests {
     static let stations = 200
 
