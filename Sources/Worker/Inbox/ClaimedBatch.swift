@@ -30,11 +30,14 @@ struct ClaimedBatch: Sendable {
 
     /// The claimed rows, as a CTE named `batch`, for the actions listed in `filter`
     /// (an SQL condition on `action` or `kind`). The inbox stores payloads as `json`
-    /// (cheap for the gateway to write); they become `jsonb` here, once per row:
-    /// MATERIALIZED keeps the planner from repeating the conversion at every use.
+    /// (cheap for the gateway to write); they become `jsonb` here. Not MATERIALIZED
+    /// on purpose: a statement that reads `batch` once gets it inlined, and the
+    /// conversion is then only paid where the payload is used (the last-seen
+    /// statement reads every row and no payload); one that reads it more than once
+    /// gets it materialized by the planner, converting each payload once.
     static func rowsCTE(where filter: String) -> String {
         """
-        batch AS MATERIALIZED (
+        batch AS (
             SELECT id, station_id, kind, action, payload::jsonb AS payload, response, station_time, received_at
             FROM ocpp.inbox
             WHERE id = ANY($1::bigint[]) AND received_at BETWEEN $2 AND $3 AND (\(filter))
