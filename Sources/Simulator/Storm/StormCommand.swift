@@ -24,7 +24,7 @@ struct StormCommand: AsyncParsableCommand {
     @Flag(help: "Connect, boot and hold only; do not drop.")
     var noDrop = false
 
-    @Option(help: "Seconds to wait for every station to boot again.")
+    @Option(help: "Seconds to wait for every station to boot again (and, beyond the ramp, to boot at first).")
     var timeout: Double = 300
 
     @Flag(help: "Print the figures as JSON instead of a table.")
