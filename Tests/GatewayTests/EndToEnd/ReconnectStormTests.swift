@@ -11,9 +11,10 @@ import Testing
 /// every station ends up Accepted without a single error.
 ///
 /// The limit only stops a hang: in a debug build the 5,000-station test keeps both
-/// cores busy for about two minutes (the stations' WebSocket clients and the
-/// gateway share this one process), and it asserts admission, not speed.
-@Suite("Reconnect storm end to end", .serialized, .timeLimit(.minutes(5)))
+/// cores busy for one to two minutes (the stations' WebSocket clients and the
+/// gateway share this one process), and over five beside the other suites on a
+/// slow day of the shared VM. It asserts admission, not speed.
+@Suite("Reconnect storm end to end", .serialized, .timeLimit(.minutes(10)))
 struct ReconnectStormTests {
     static let stations = 200
 
