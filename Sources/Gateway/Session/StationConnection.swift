@@ -91,11 +91,9 @@ actor StationConnection {
         // OCPP 1.6 section 4.2.1: until its BootNotification is accepted a station
         // may send nothing else. The answer follows OCPP 2.0.1's rule (B02.FR.09).
         guard registration == .accepted || action == .bootNotification else {
-            dependencies.metrics.message(action.rawValue, outcome: "error")
-            await send(
-                callError: CallError(
-                    messageID: call.messageID, errorCode: .securityError,
-                    errorDescription: "the charge point is not accepted: send BootNotification first"))
+            await refuse(
+                call, action: action, code: .securityError,
+                description: "the charge point is not accepted: send BootNotification first")
             return
         }
 
@@ -109,11 +107,9 @@ actor StationConnection {
             // Valid JSON, but PostgreSQL's JSON types cannot hold it: a retry would
             // fail the same way, so this is the station's error, not ours.
             guard !item.payloadHoldsNUL else {
-                dependencies.metrics.message(action.rawValue, outcome: "error")
-                await send(
-                    callError: CallError(
-                        messageID: call.messageID, errorCode: .propertyConstraintViolation,
-                        errorDescription: "a string in the payload holds U+0000, which cannot be stored"))
+                await refuse(
+                    call, action: action, code: .propertyConstraintViolation,
+                    description: "a string in the payload holds U+0000, which cannot be stored")
                 return
             }
             let outcome = try await dependencies.ingest.submit(item)
@@ -132,12 +128,15 @@ actor StationConnection {
         } catch {
             // Nothing was acknowledged: the station retries (OCPP 1.6 section 3.7).
             logger.error("\(action.rawValue) not stored: \(String(reflecting: error))")
-            dependencies.metrics.message(action.rawValue, outcome: "error")
-            await send(
-                callError: CallError(
-                    messageID: call.messageID, errorCode: .internalError,
-                    errorDescription: "the message could not be stored; retry later"))
+            await refuse(
+                call, action: action, code: .internalError, description: "the message could not be stored; retry later")
         }
+    }
+
+    /// Answers a CALL with a CALLERROR, counted as an error of its action.
+    private func refuse(_ call: Call, action: OCPPAction, code: OCPPErrorCode, description: String) async {
+        dependencies.metrics.message(action.rawValue, outcome: "error")
+        await send(callError: CallError(messageID: call.messageID, errorCode: code, errorDescription: description))
     }
 
     // MARK: Queued commands
