@@ -6,7 +6,11 @@ import PostgresNIO
 ///
 /// Runs last in the batch, so the station rows, the hottest rows of all, stay locked
 /// for the shortest time; the first statement locks them in id order, so two workers
-/// never deadlock on them.
+/// never deadlock on them. The lock is `FOR NO KEY UPDATE`, what the UPDATE itself
+/// takes: `FOR UPDATE` would also conflict with the `FOR KEY SHARE` locks of foreign
+/// key checks, so a gateway opening a session (station_sessions) or a worker's
+/// earlier handler (connectors, transactions) would wait for this transaction, and
+/// two workers that had both checked a key of the same station would deadlock.
 ///
 /// Online state merges order-free: each connect/disconnect names its session and
 /// when that session began; the session with the latest (start, id) is the
@@ -21,7 +25,7 @@ struct StationStateHandler: InboxHandler {
         seen AS (
             SELECT station_id, max(received_at) AS last_seen_at FROM batch GROUP BY station_id
         ), locked AS (
-            SELECT s.id FROM ocpp.stations AS s JOIN seen ON seen.station_id = s.id ORDER BY s.id FOR UPDATE OF s
+            SELECT s.id FROM ocpp.stations AS s JOIN seen ON seen.station_id = s.id ORDER BY s.id FOR NO KEY UPDATE OF s
         )
         UPDATE ocpp.stations AS s SET last_seen_at = seen.last_seen_at
         FROM seen JOIN locked ON locked.id = seen.station_id
