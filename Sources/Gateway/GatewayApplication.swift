@@ -36,11 +36,13 @@ struct GatewayApplication {
         let registry = ConnectionRegistry()
         let ingest = IngestWriter(client: client, settings: settings, logger: logger)
         let stations = PostgresStationStore(client: client, logger: logger)
+        let clockOffsets = ClockOffsetWriter(
+            log: ClockOffsetLog(), stations: stations, interval: settings.clockOffsetInterval, logger: logger)
         let dependencies = ConnectionDependencies(
             gatewayID: settings.gatewayID, calls: CallHandler(settings: settings, client: client, logger: logger),
             ingest: ingest, stations: stations, outbound: PostgresOutboundStore(client: client, logger: logger),
             metrics: metrics, decodingOptions: DecodingOptions(lenient: settings.lenientValidation),
-            callTimeout: settings.callTimeout)
+            clockOffsets: clockOffsets.log, callTimeout: settings.callTimeout)
         let runner = StationSessionRunner(
             dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize,
             maxMessageRate: settings.maxMessageRate, messageBurst: settings.messageBurst,
@@ -77,7 +79,7 @@ struct GatewayApplication {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        var services: [any Service] = [client, ingest, presence, server]
+        var services: [any Service] = [client, ingest, clockOffsets, presence, server]
 
         if let tlsContexts {
             let tls = tlsContexts.settings
@@ -111,7 +113,7 @@ struct GatewayApplication {
                 onServerRunning: { channel in await onTLSServerRunning(channel.localAddress?.port ?? 0) },
                 logger: logger)
             // Before the servers, so that it stops after them.
-            services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: 3)
+            services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: 4)
             services.append(tlsServer)
         }
 

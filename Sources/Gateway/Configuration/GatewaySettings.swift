@@ -93,6 +93,8 @@ struct GatewaySettings: Sendable {
     var pingInterval = Duration.seconds(30)
     /// How often this instance records its heartbeat in `ocpp.gateways`.
     var presenceInterval = Duration.seconds(10)
+    /// How often the stations' clock offsets are written to their session rows.
+    var clockOffsetInterval = Duration.seconds(10)
     /// ``idleTimeout`` as it applies: three heartbeat intervals unless set.
     var effectiveIdleTimeout: Duration { idleTimeout ?? .seconds(3 * heartbeatInterval) }
     /// How long shutdown may take.

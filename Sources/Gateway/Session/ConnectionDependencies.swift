@@ -21,8 +21,8 @@ struct ConnectionDependencies: Sendable {
     var outbound: any OutboundStore
     var metrics: GatewayMetrics
     var decodingOptions: DecodingOptions
-    /// How often a station's clock offset is written to its session row.
-    var clockOffsetRecordInterval: Duration = .seconds(300)
+    /// Where each station's newest clock offset waits for ``ClockOffsetWriter``.
+    var clockOffsets = ClockOffsetLog()
     /// How long a server CALL waits for its answer before it is marked timed out.
     var callTimeout: Duration = .seconds(30)
 }

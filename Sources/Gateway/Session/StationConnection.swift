@@ -29,7 +29,7 @@ actor StationConnection {
     /// Whether a CALL of the station has been answered on this connection: the
     /// queue waits for the first (``OutboundDispatcher``).
     private var hasAnsweredACall = false
-    private var lastClockOffsetRecord: ContinuousClock.Instant?
+    private var hasReportedClockOffset = false
 
     init(
         station: StationContext, sessionID: UUID, registration: RegistrationStatus, outbound: WebSocketOutboundWriter,
@@ -124,7 +124,7 @@ actor StationConnection {
                 dispatcher.post(.wake)
             }
             dependencies.metrics.message(action.rawValue, outcome: outcome.isDuplicate ? "duplicate" : "accepted")
-            if let stationTime = prepared.stationTime { await track(stationTime: stationTime, receivedAt: receivedAt) }
+            if let stationTime = prepared.stationTime { track(stationTime: stationTime, receivedAt: receivedAt) }
         } catch {
             // Nothing was acknowledged: the station retries (OCPP 1.6 section 3.7).
             logger.error("\(action.rawValue) not stored: \(String(reflecting: error))")
@@ -212,15 +212,17 @@ actor StationConnection {
         }
     }
 
-    /// The station's clock minus ours, as a metric and, now and then, on its session row.
-    private func track(stationTime: Date, receivedAt: Date) async {
+    /// The station's clock minus ours, as a metric and (written every few seconds by
+    /// ``ClockOffsetWriter``) on its session row; logged once per connection when
+    /// it is over a minute.
+    private func track(stationTime: Date, receivedAt: Date) {
         let offset = stationTime.timeIntervalSince(receivedAt)
         dependencies.metrics.clockOffset.record(offset)
-        let now = ContinuousClock.now
-        if let last = lastClockOffsetRecord, now - last < dependencies.clockOffsetRecordInterval { return }
-        lastClockOffsetRecord = now
-        if abs(offset) > 60 { logger.notice("station clock is off by \(Int(offset)) s") }
-        try? await dependencies.stations.recordClockOffset(
+        dependencies.clockOffsets.note(
             stationID: station.stationID, sessionID: sessionID, milliseconds: Int64((offset * 1000).rounded()))
+        if abs(offset) > 60, !hasReportedClockOffset {
+            hasReportedClockOffset = true
+            logger.notice("station clock is off by \(Int(offset)) s")
+        }
     }
 }

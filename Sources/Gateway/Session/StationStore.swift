@@ -28,12 +28,14 @@ protocol StationStore: Sendable {
     ) async throws
     /// Removes the session row if it is still this connection's.
     func closeSession(stationID: Int64, sessionID: UUID) async throws
-    func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws
+    /// Sets `clock_offset_ms` of the sessions named, by station id; a session that
+    /// has ended or moved meanwhile is left alone.
+    func recordClockOffsets(_ offsets: [Int64: ClockOffsetLog.Entry]) async throws
 }
 
 /// The session statements commit without waiting for their WAL flush.
 ///
-/// A connect, a disconnect and a clock offset are each their own transaction, and
+/// A connect and a disconnect are each their own transaction, and
 /// in a reconnect storm thousands of them queue for the disk one flush at a time.
 /// None of them is an acknowledgement (invariant 1 concerns the ingest batches,
 /// which stay synchronous): a database crash can lose the last fraction of a
@@ -114,12 +116,17 @@ struct PostgresStationStore: StationStore {
             """, logger: logger)
     }
 
-    func recordClockOffset(stationID: Int64, sessionID: UUID, milliseconds: Int64) async throws {
+    func recordClockOffsets(_ offsets: [Int64: ClockOffsetLog.Entry]) async throws {
+        let stationIDs = offsets.map(\.key)
+        let sessionIDs = offsets.map(\.value.sessionID)
+        let milliseconds = offsets.map(\.value.milliseconds)
         try await client.query(
             """
             WITH \(unescaped: relaxedCommit)
-            UPDATE ocpp.station_sessions SET clock_offset_ms = \(milliseconds) FROM relaxed
-            WHERE station_id = \(stationID) AND session_id = \(sessionID)
+            UPDATE ocpp.station_sessions AS s SET clock_offset_ms = o.milliseconds
+            FROM relaxed, unnest(\(stationIDs)::bigint[], \(sessionIDs)::uuid[], \(milliseconds)::bigint[])
+                AS o (station_id, session_id, milliseconds)
+            WHERE s.station_id = o.station_id AND s.session_id = o.session_id
             """, logger: logger)
     }
 }

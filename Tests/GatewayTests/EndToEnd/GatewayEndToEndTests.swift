@@ -282,6 +282,40 @@ struct GatewayEndToEndTests {
         }
     }
 
+    /// Clock offsets are written in batches by ``ClockOffsetWriter``: each station's
+    /// newest offset reaches its own session row, and only that one.
+    @Test func eachStationsNewestClockOffsetReachesItsSessionRow() async throws {
+        try await withGateway(configure: { $0.clockOffsetInterval = .milliseconds(100) }) { client, gateway in
+            var stations: [TestStation] = []
+            // Two minutes fast, then five minutes slow; one hour slow.
+            for (identity, offsets) in [("CP-CLOCK-A", [120, -300]), ("CP-CLOCK-B", [-3600])] {
+                let station = try await TestStation.connect(port: gateway.port, identity: identity)
+                for seconds in offsets {
+                    _ = try await station.callResult(
+                        "StatusNotification",
+                        [
+                            "connectorId": 1, "errorCode": "NoError", "status": "Available",
+                            "timestamp": .string(RFC3339.format(Date().addingTimeInterval(Double(seconds)))),
+                        ])
+                }
+                stations.append(station)
+            }
+            for (identity, seconds) in [("CP-CLOCK-A", -300), ("CP-CLOCK-B", -3600)] {
+                try await eventually("\(identity)'s offset is recorded") {
+                    let milliseconds = try await client.scalar(
+                        """
+                        SELECT clock_offset_ms FROM ocpp.station_sessions AS s JOIN ocpp.stations AS t ON t.id = s.station_id
+                        WHERE t.identity = \(identity)
+                        """, as: Int64?.self)
+                    // Within a few seconds of the offset sent (the receive time and the
+                    // test's clock differ by the round trip).
+                    return milliseconds.map { abs($0 - Int64(seconds) * 1000) < 5000 } ?? false
+                }
+            }
+            for station in stations { await station.close() }
+        }
+    }
+
     // MARK: Helpers
 
     private func withGateway(
