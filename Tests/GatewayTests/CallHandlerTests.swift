@@ -151,6 +151,41 @@ import Testing
         #expect(registrations.lookups.count == 2)
     }
 
+    /// Over the boot budget, a boot first waits for its turn; only when that would take
+    /// longer than `bootMaxWait` is it sent away Pending, for the storm retry interval.
+    @Test func aBootOverTheBudgetWaitsForItsTurnThenIsSentAwayPending() async throws {
+        var (handler, _, _) = Self.makeHandler()
+        // One boot now, then one every 100 ms.
+        handler.bootBudget = SharedTokenBucket(rate: 10, burst: 1)
+        handler.bootMaxWait = .seconds(1)
+        handler.stormRetryInterval = 10
+        let boot = Self.sample(.bootNotification).request
+        func status(of prepared: PreparedCall) throws -> (RegistrationStatus, Int) {
+            let response = try BootNotificationResponse(json: .object(prepared.response))
+            return (response.status, response.interval)
+        }
+        #expect(
+            try status(of: await handler.prepare(boot, station: Self.station, receivedAt: Self.receivedAt)) == (
+                .accepted, 300
+            ))
+        let started = ContinuousClock.now
+        #expect(
+            try status(of: await handler.prepare(boot, station: Self.station, receivedAt: Self.receivedAt)) == (
+                .accepted, 300
+            ))
+        // It waited for the token (a lower bound only: how long it took is no test).
+        #expect(ContinuousClock.now - started >= .milliseconds(50))
+
+        // The budget spent for the next second, and no waiting allowed.
+        handler.bootBudget = SharedTokenBucket(rate: 1, burst: 1)
+        #expect(handler.bootBudget?.take() == true)
+        handler.bootMaxWait = .zero
+        let (status, interval) = try status(
+            of: await handler.prepare(boot, station: Self.station, receivedAt: Self.receivedAt))
+        #expect(status == .pending)
+        #expect((5...15).contains(interval))
+    }
+
     @Test func heartbeatAnswersTheReceiveTime() async throws {
         let (handler, _, _) = Self.makeHandler()
         let prepared = try await handler.prepare(HeartbeatRequest(), station: Self.station, receivedAt: Self.receivedAt)

@@ -73,7 +73,7 @@ struct GatewayOptions: ParsableArguments {
     var upgradeRate: String?
     @Option(
         help:
-            "Boots accepted a second, 0 for no limit; beyond it BootNotification is answered Pending. [env: OCPP_BOOT_RATE, default: 1000]"
+            "Boots accepted a second, 0 for no limit; beyond it a BootNotification waits up to 5 s for its turn, then is answered Pending. [env: OCPP_BOOT_RATE, default: 1000]"
     )
     var bootRate: String?
     @Option(

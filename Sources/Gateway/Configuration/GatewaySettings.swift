@@ -80,11 +80,13 @@ struct GatewaySettings: Sendable {
     /// means three heartbeat intervals, so a station that heartbeats is never idle.
     var idleTimeout: Duration?
     /// Reconnect storms: upgrades admitted a second (an upgrade waits up to 5 s for
-    /// its turn, then gets 503 with Retry-After) and boots accepted a second (beyond
-    /// it BootNotification is answered Pending with a retry interval drawn from
-    /// `stormRetryInterval` ± 50 %, so the retries spread out). 0: no limit.
+    /// its turn, then gets 503 with Retry-After) and boots accepted a second (a
+    /// BootNotification waits up to `bootMaxWait` for its turn, then is answered
+    /// Pending with a retry interval drawn from `stormRetryInterval` ± 50 %, so the
+    /// retries spread out). 0: no limit.
     var upgradeRate = 1_000
     var bootRate = 1_000
+    var bootMaxWait = Duration.seconds(5)
     var stormRetryInterval = 10
     /// On shutdown, sessions are closed spread over this time rather than all at
     /// once, so that a rolling deploy moves stations to the other gateways gradually.

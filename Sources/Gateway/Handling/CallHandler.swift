@@ -47,7 +47,10 @@ struct CallHandler: Sendable {
     let registrations: any RegistrationLookup
     /// Accepted boots a second across the gateway; nil: no limit.
     var bootBudget: SharedTokenBucket?
-    /// Seconds; a boot deferred by the budget retries after this ± 50 %.
+    /// How long a boot beyond the budget may wait for its turn, its answer held back.
+    var bootMaxWait = Duration.seconds(5)
+    /// Seconds; a boot the budget could not take within `bootMaxWait` retries after
+    /// this ± 50 %.
     var stormRetryInterval = 10
 
     init(
@@ -67,6 +70,7 @@ struct CallHandler: Sendable {
         if settings.bootRate > 0 {
             bootBudget = SharedTokenBucket(rate: settings.bootRate, burst: settings.bootRate)
         }
+        bootMaxWait = settings.bootMaxWait
         stormRetryInterval = settings.stormRetryInterval
     }
 
@@ -139,11 +143,18 @@ struct CallHandler: Sendable {
     private func bootNotification(station: StationContext, receivedAt: Date) async throws -> PreparedCall {
         var status = try await registrations.registrationStatus(of: station.stationID)
         var interval = status == .accepted ? heartbeatInterval : bootRetryInterval
-        if status == .accepted, let bootBudget, !bootBudget.take() {
-            // Over the gateway's boot budget (a reconnect storm): come back soon, at a
-            // time of your own, so the retries do not arrive together again.
-            status = .pending
-            interval = Int.random(in: max(1, stormRetryInterval / 2)...(stormRetryInterval * 3 / 2))
+        if status == .accepted, let bootBudget {
+            // A reconnect storm. A boot waits for its turn, as long as the station
+            // would hardly notice: answered a moment later it is Accepted, where a
+            // Pending would keep it away for seconds while the gateway had room.
+            if let turn = bootBudget.reserve(maximumWait: bootMaxWait) {
+                if turn > .zero { try await Task.sleep(for: turn) }
+            } else {
+                // Far over the budget: come back soon, at a time of your own, so the
+                // retries do not arrive together again.
+                status = .pending
+                interval = Int.random(in: max(1, stormRetryInterval / 2)...(stormRetryInterval * 3 / 2))
+            }
         }
         let response = BootNotificationResponse(currentTime: receivedAt, interval: interval, status: status)
         return PreparedCall(response: Self.payload(response), registrationStatus: status)
