@@ -25,12 +25,8 @@ struct PostgresRegistrationLookup: RegistrationLookup {
     /// A station whose row is gone (an operator deleted it while it was connected)
     /// is `Rejected`: it is not registered, and it retries after `bootRetryInterval`.
     func registrationStatus(of stationID: Int64) async throws -> RegistrationStatus {
-        let rows = try await client.query(
-            "SELECT registration_status FROM ocpp.stations WHERE id = \(stationID)",
-            logger: logger)
-        // Drained to the end: a row sequence left unfinished keeps its pool lease.
-        guard let row = try await rows.collect().first else { return .rejected }
-        let stored = try row.decode(String.self)
+        let rows = try await client.rows(of: RegistrationStatusStatement(stationID: stationID), logger: logger)
+        guard let stored = rows.first else { return .rejected }
         // The column's CHECK constraint allows only the three statuses.
         return RegistrationStatus(rawValue: stored) ?? .rejected
     }

@@ -33,33 +33,13 @@ protocol StationStore: Sendable {
     func recordClockOffsets(_ offsets: [Int64: ClockOffsetLog.Entry]) async throws
 }
 
-/// The session statements commit without waiting for their WAL flush.
-///
-/// A connect and a disconnect are each their own transaction, and
-/// in a reconnect storm thousands of them queue for the disk one flush at a time.
-/// None of them is an acknowledgement (invariant 1 concerns the ingest batches,
-/// which stay synchronous): a database crash can lose the last fraction of a
-/// second of them, and a lost session row is repaired by the station's connection
-/// being closed when the gateway's LISTEN comes back (``GatewayPresence``), so the
-/// station reconnects and writes it again. `set_config(..., true)` lasts for the
-/// statement's own transaction; a statement reads this CTE in the row it writes,
-/// so the setting is in force whenever the statement writes anything.
-private let relaxedCommit = "relaxed AS (SELECT set_config('synchronous_commit', 'off', true))"
-
 struct PostgresStationStore: StationStore {
     let client: PostgresClient
     let logger: Logger
 
     func find(identity: String) async throws -> StationRecord? {
-        let rows = try await client.query(
-            """
-            SELECT id, registration_status, password_hash, pending_password_hash FROM ocpp.stations
-            WHERE identity = \(identity)
-            """,
-            logger: logger)
-        // Drained to the end: a row sequence left unfinished keeps its pool lease.
-        guard let row = try await rows.collect().first else { return nil }
-        let (id, status, hash, pendingHash) = try row.decode((Int64, String, String?, String?).self)
+        let rows = try await client.rows(of: StationByIdentityStatement(identity: identity), logger: logger)
+        guard let (id, status, hash, pendingHash) = rows.first else { return nil }
         return StationRecord(
             id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending,
             passwordHashes: [hash, pendingHash].compactMap { $0 })
@@ -83,37 +63,15 @@ struct PostgresStationStore: StationStore {
     func openSession(
         stationID: Int64, sessionID: UUID, gatewayID: String, remoteAddress: String?, connectedAt: String
     ) async throws {
-        _ = try await client.query(
-            """
-            WITH \(unescaped: relaxedCommit), gateway AS (
-                -- The session row needs this gateway's row; its heartbeat may not have run yet.
-                INSERT INTO ocpp.gateways (gateway_id) VALUES (\(gatewayID)) ON CONFLICT DO NOTHING
-            ), previous AS (
-                SELECT gateway_id, session_id FROM ocpp.station_sessions WHERE station_id = \(stationID) FOR UPDATE
-            ), upserted AS (
-                INSERT INTO ocpp.station_sessions (station_id, gateway_id, session_id, remote_address, connected_at)
-                SELECT \(stationID), \(gatewayID), \(sessionID), \(remoteAddress), \(connectedAt)::timestamptz
-                FROM relaxed
-                ON CONFLICT (station_id) DO UPDATE SET gateway_id = excluded.gateway_id,
-                    session_id = excluded.session_id, remote_address = excluded.remote_address,
-                    connected_at = excluded.connected_at, clock_offset_ms = NULL
-                RETURNING 1
-            )
-            SELECT pg_notify(\(GatewayChannel.name(of: "")) || previous.gateway_id,
-                             \(GatewayChannel.takeoverMessage(stationID: stationID, sessionID: nil)) || previous.session_id::text)
-            FROM previous, upserted
-            WHERE previous.gateway_id <> \(gatewayID)
-            """, logger: logger
-        ).collect()
+        _ = try await client.rows(
+            of: OpenSessionStatement(
+                stationID: stationID, gatewayID: gatewayID, sessionID: sessionID, remoteAddress: remoteAddress,
+                connectedAt: connectedAt),
+            logger: logger)
     }
 
     func closeSession(stationID: Int64, sessionID: UUID) async throws {
-        try await client.query(
-            """
-            WITH \(unescaped: relaxedCommit)
-            DELETE FROM ocpp.station_sessions USING relaxed
-            WHERE station_id = \(stationID) AND session_id = \(sessionID)
-            """, logger: logger)
+        _ = try await client.rows(of: CloseSessionStatement(stationID: stationID, sessionID: sessionID), logger: logger)
     }
 
     func recordClockOffsets(_ offsets: [Int64: ClockOffsetLog.Entry]) async throws {
@@ -122,7 +80,7 @@ struct PostgresStationStore: StationStore {
         let milliseconds = offsets.map(\.value.milliseconds)
         try await client.query(
             """
-            WITH \(unescaped: relaxedCommit)
+            WITH \(unescaped: relaxedCommitCTE)
             UPDATE ocpp.station_sessions AS s SET clock_offset_ms = o.milliseconds
             FROM relaxed, unnest(\(stationIDs)::bigint[], \(sessionIDs)::uuid[], \(milliseconds)::bigint[])
                 AS o (station_id, session_id, milliseconds)
