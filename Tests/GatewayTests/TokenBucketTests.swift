@@ -27,6 +27,10 @@ import Testing
         #expect(bucket.reserve(at: start, maximumWait: .milliseconds(50)) == nil)
         #expect(Self.close(bucket.reserve(at: start, maximumWait: .seconds(1)) ?? .zero, .milliseconds(100)))
         #expect(Self.close(bucket.reserve(at: start, maximumWait: .seconds(1)) ?? .zero, .milliseconds(200)))
+        // Two tokens are owed: the next would be earned in 300 ms; asking takes nothing.
+        #expect(Self.close(bucket.waitForToken(at: start), .milliseconds(300)))
+        #expect(Self.close(bucket.waitForToken(at: start + .milliseconds(100)), .milliseconds(200)))
+        #expect(bucket.waitForToken(at: start + .seconds(1)) == .zero)
     }
 
     @Test func aRateOfZeroIsNoLimit() {

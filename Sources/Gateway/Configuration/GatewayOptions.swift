@@ -69,11 +69,11 @@ struct GatewayOptions: ParsableArguments {
             "Seconds without a message after which a station is disconnected, 0 never. [env: OCPP_IDLE_TIMEOUT, default: 3 heartbeat intervals]"
     )
     var idleTimeout: String?
-    @Option(help: "WebSocket upgrades admitted a second, 0 for no limit. [env: OCPP_UPGRADE_RATE, default: 1000]")
+    @Option(help: "WebSocket upgrades admitted a second, 0 for no limit. [env: OCPP_UPGRADE_RATE, default: 2000]")
     var upgradeRate: String?
     @Option(
         help:
-            "Boots accepted a second, 0 for no limit; beyond it a BootNotification waits up to 5 s for its turn, then is answered Pending. [env: OCPP_BOOT_RATE, default: 1000]"
+            "Boots accepted a second, 0 for no limit; beyond it a BootNotification waits up to 5 s for its turn, then is answered Pending. [env: OCPP_BOOT_RATE, default: 2000]"
     )
     var bootRate: String?
     @Option(

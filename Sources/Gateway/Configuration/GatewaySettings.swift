@@ -74,6 +74,12 @@ struct GatewaySettings: Sendable {
     /// stations can share an address behind carrier-grade NAT: raise the second then.
     var maxConnections = 100_000
     var maxConnectionsPerAddress = 2_000
+    /// Connections the kernel queues for the gateway to accept (capped by the
+    /// kernel's `net.core.somaxconn`). In a reconnect storm thousands of stations
+    /// connect in the same second; beyond the queue their SYNs are dropped and TCP
+    /// retries them after 1, 3, 7, 15 ... seconds, which made the last stations of a
+    /// 10,000-station storm wait 30 s with the usual default of 256.
+    var listenBacklog = 4096
     /// How long a new connection has to complete its WebSocket upgrade.
     var handshakeTimeout = Duration.seconds(10)
     /// A station that sends nothing for this long is disconnected (0: never); nil
@@ -83,9 +89,12 @@ struct GatewaySettings: Sendable {
     /// its turn, then gets 503 with Retry-After) and boots accepted a second (a
     /// BootNotification waits up to `bootMaxWait` for its turn, then is answered
     /// Pending with a retry interval drawn from `stormRetryInterval` ± 50 %, so the
-    /// retries spread out). 0: no limit.
-    var upgradeRate = 1_000
-    var bootRate = 1_000
+    /// retries spread out). 0: no limit. Set above what a gateway on a small machine
+    /// processes (about 1,000 reconnects a second on 2 shared cores), so that they
+    /// only hold back a storm the gateway could not absorb anyway: at the machine's
+    /// own rate they only added waits.
+    var upgradeRate = 2_000
+    var bootRate = 2_000
     var bootMaxWait = Duration.seconds(5)
     var stormRetryInterval = 10
     /// On shutdown, sessions are closed spread over this time rather than all at

@@ -15,6 +15,11 @@ final class SharedTokenBucket: Sendable {
         bucket.withLock { $0.reserve(maximumWait: maximumWait) }
     }
 
+    /// See ``TokenBucket/waitForToken(at:)``: how long the budget is taken for.
+    var backlog: Duration {
+        bucket.withLock { $0.waitForToken() }
+    }
+
     /// Takes a token if one is there now.
     func take() -> Bool {
         reserve(maximumWait: .zero) != nil

@@ -27,12 +27,18 @@ struct TokenBucket: Sendable {
     /// Takes a token if one can be earned within `maximumWait`, and says how long
     /// to wait for it; nil (nothing taken) when the wait would be longer.
     mutating func reserve(at now: ContinuousClock.Instant = .now, maximumWait: Duration) -> Duration? {
+        let wait = waitForToken(at: now)
+        guard wait <= maximumWait else { return nil }
+        if rate > 0 { tokens -= 1 }
+        return wait
+    }
+
+    /// How long until the next token is earned, after the ones reserved already;
+    /// zero when one is there now.
+    mutating func waitForToken(at now: ContinuousClock.Instant = .now) -> Duration {
         guard rate > 0 else { return .zero }
         refill(at: now)
-        let wait = tokens >= 1 ? Duration.zero : Self.duration(seconds: (1 - tokens) / Double(rate))
-        guard wait <= maximumWait else { return nil }
-        tokens -= 1
-        return wait
+        return tokens >= 1 ? .zero : Self.duration(seconds: (1 - tokens) / Double(rate))
     }
 
     private mutating func refill(at now: ContinuousClock.Instant) {
