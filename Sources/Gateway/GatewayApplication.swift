@@ -2,7 +2,6 @@ import CoreMetrics
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import PostgresNIO
@@ -43,10 +42,10 @@ struct GatewayApplication {
             ingest: ingest, stations: stations, outbound: PostgresOutboundStore(client: client, logger: logger),
             metrics: metrics, decodingOptions: DecodingOptions(lenient: settings.lenientValidation),
             clockOffsets: clockOffsets.log, callTimeout: settings.callTimeout)
-        let runner = StationSessionRunner(
-            dependencies: dependencies, registry: registry, maxMessageSize: settings.maxFrameSize,
-            maxMessageRate: settings.maxMessageRate, messageBurst: settings.messageBurst,
-            idleTimeout: settings.effectiveIdleTimeout, drainDuration: settings.drainDuration)
+        let drain = SessionDrain(registry: registry, duration: settings.drainDuration)
+        let sessions = StationSessions(
+            dependencies: dependencies, registry: registry, drain: drain, maxMessageRate: settings.maxMessageRate,
+            messageBurst: settings.messageBurst)
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
             verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
@@ -58,8 +57,10 @@ struct GatewayApplication {
             client: client, gatewayID: settings.gatewayID, heartbeatInterval: settings.presenceInterval,
             registry: registry, metrics: metrics, logger: logger)
 
+        let idleTimeout = settings.effectiveIdleTimeout
         var channelConfiguration = OCPPUpgradeChannel.Configuration(
-            maxFrameSize: settings.maxFrameSize, autoPing: .enabled(timePeriod: settings.pingInterval),
+            maxFrameSize: settings.maxFrameSize, pingInterval: settings.pingInterval,
+            idleTimeout: idleTimeout > .zero ? idleTimeout : nil,
             connectionLimiter: ConnectionLimiter(
                 maxTotal: settings.maxConnections, maxPerAddress: settings.maxConnectionsPerAddress),
             handshakeTimeout: settings.handshakeTimeout)
@@ -74,12 +75,16 @@ struct GatewayApplication {
             server: .ocppWebSocket(configuration: configuration) { request, channel, logger in
                 await Self.decide(
                     request: request, channel: channel, logger: logger, policy: policy, certificateRule: nil,
-                    throttle: throttle, upgradeBudget: upgradeBudget, runner: runner, metrics: metrics)
+                    throttle: throttle, upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
             },
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway"),
+            configuration: .init(
+                address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway",
+                backlog: settings.listenBacklog),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
-        var services: [any Service] = [client, ingest, clockOffsets, presence, server]
+        var services: [any Service] = [
+            client, ingest, clockOffsets, presence, StationServer(server: server, drain: drain),
+        ]
 
         if let tlsContexts {
             let tls = tlsContexts.settings
@@ -100,7 +105,7 @@ struct GatewayApplication {
                                 await Self.decide(
                                     request: request, channel: channel, logger: logger, policy: tlsPolicy,
                                     certificateRule: certificateRule, throttle: throttle,
-                                    upgradeBudget: upgradeBudget, runner: runner, metrics: metrics)
+                                    upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
                             }),
                         contexts: tlsContexts,
                         onHandshakeFailure: { error, peer in
@@ -109,12 +114,14 @@ struct GatewayApplication {
                                 "TLS handshake failed: \(error)", metadata: ["peer": "\(peer?.ipAddress ?? "unknown")"])
                         })
                 },
-                configuration: .init(address: .hostname(settings.host, port: tls.port), serverName: "ocpp-gateway"),
+                configuration: .init(
+                    address: .hostname(settings.host, port: tls.port), serverName: "ocpp-gateway",
+                    backlog: settings.listenBacklog),
                 onServerRunning: { channel in await onTLSServerRunning(channel.localAddress?.port ?? 0) },
                 logger: logger)
             // Before the servers, so that it stops after them.
             services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: 4)
-            services.append(tlsServer)
+            services.append(StationServer(server: tlsServer, drain: drain))
         }
 
         return ServiceGroup.process(services: services, shutdownTimeout: settings.shutdownTimeout, logger: logger)
@@ -124,14 +131,17 @@ struct GatewayApplication {
     private static func decide(
         request: HTTPRequest, channel: any Channel, logger: Logger, policy: HandshakePolicy,
         certificateRule: CertificateIdentityRule?, throttle: AuthFailureThrottle, upgradeBudget: SharedTokenBucket?,
-        runner: StationSessionRunner, metrics: GatewayMetrics
+        sessions: StationSessions, metrics: GatewayMetrics
     ) async -> OCPPUpgradeDecision {
         if let upgradeBudget {
             // A reconnect storm: each upgrade waits its turn, up to 5 s; beyond that the
-            // station is told to come back at a time of its own.
+            // station is told to come back when the turns taken so far are done (within
+            // a second of it at random): then there is room, and no turn stays unused.
             guard let turn = upgradeBudget.reserve(maximumWait: .seconds(5)) else {
                 metrics.admissionDeferred("upgrade").increment()
-                return .refuse(status: .serviceUnavailable, headers: [.retryAfter: "\(Int.random(in: 5...15))"])
+                let backlog = Double(upgradeBudget.backlog / .milliseconds(1)) / 1000
+                let retryAfter = Int((backlog + Double.random(in: 0...1)).rounded(.up))
+                return .refuse(status: .serviceUnavailable, headers: [.retryAfter: "\(retryAfter)"])
             }
             if turn > .zero { try? await Task.sleep(for: turn) }
         }
@@ -165,11 +175,10 @@ struct GatewayApplication {
         case .accept(let station, let registration, let subprotocol):
             var headers: HTTPFields = [:]
             if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
-            return .upgrade(headers: headers) { inbound, outbound, context in
-                await runner.run(
+            return .upgrade(headers: headers) { socket, context in
+                sessions.start(
                     station: station, registration: registration, subprotocol: subprotocol,
-                    remoteAddress: remoteAddress, inbound: inbound, outbound: outbound, shutdown: context.shutdown,
-                    logger: context.logger)
+                    remoteAddress: remoteAddress, socket: socket, logger: context.logger)
             }
         }
     }

@@ -151,7 +151,7 @@ struct UpgradeChannelTests {
     @Test func missingPongClosesTheConnection() async throws {
         let configuration = OCPPUpgradeChannel.Configuration(
             maxFrameSize: Self.maxFrameSize,
-            autoPing: .enabled(timePeriod: .milliseconds(200)),
+            pingInterval: .milliseconds(200),
             closeTimeout: .milliseconds(200)
         )
         try await withServer(configuration: configuration) { port in
@@ -194,13 +194,23 @@ struct UpgradeChannelTests {
         if offered.contains(where: { $0.trimmingCharacters(in: .whitespaces) == "ocpp1.6" }) {
             headers[.secWebSocketProtocol] = "ocpp1.6"
         }
-        return .upgrade(headers: headers) { inbound, outbound, _ in
-            for try await message in inbound.messages(maxSize: 1 << 16) {
-                if case .text(let text) = message {
-                    try await outbound.write(.text(text))
-                }
+        return .upgrade(headers: headers) { socket, _ in
+            socket.ready()
+            return EchoSession()
+        }
+    }
+
+    /// Sends every text message back.
+    struct EchoSession: StationSocketDelegate {
+        func socket(_ socket: StationSocket, received message: StationSocketMessage) {
+            Task {
+                if case .text(let text) = message { try? await socket.write(text: text) }
+                socket.ready()
             }
         }
+
+        func socketIsIdle(_ socket: StationSocket) {}
+        func socketClosed(_ socket: StationSocket) {}
     }
 
     func withServer(

@@ -2,25 +2,35 @@ import CoreMetrics
 import Foundation
 import Logging
 import Shared
+import Synchronization
 
 /// Delivers one connection's queued commands (invariant 7), one at a time: a server
 /// CALL is sent only when the previous one was answered or timed out (invariant 6,
 /// OCPP-J 4.1.1).
 ///
 /// Everything that moves the queue (a wake-up, a registration change, an answer, a
-/// timeout, the end of the connection) is an event handled in order by ``run(send:)``,
-/// so the outstanding CALL is plain local state and the frame loop never waits for
-/// the database on the dispatcher's behalf.
+/// timeout, the end of the connection) is an event, handled in order. Events are
+/// handled by a task that exists only while there are some: an idle connection's
+/// dispatcher holds no task (and no task's stack), which matters with tens of
+/// thousands of connections. The outstanding CALL is state only that task touches,
+/// and the frame loop never waits for the database on the dispatcher's behalf.
 final class OutboundDispatcher: Sendable {
     enum Event: Sendable {
         /// Look for a due command (connect, NOTIFY, LISTEN reconnect).
         case wake
+        /// The station has been connected for a moment: look for its commands,
+        /// unless that was done already (after the answer to its first message).
+        case graceElapsed
         case registration(RegistrationStatus)
         case result(CallResult)
         case error(CallError)
         case timeout(messageID: String)
         case closed
     }
+
+    /// Writes a server CALL; false when the connection is closing and nothing was
+    /// written, so that the command can wait for the next connection.
+    typealias Send = @Sendable (String) async -> Bool
 
     /// The server CALL on the wire, waiting for its answer.
     private struct Outstanding {
@@ -29,109 +39,155 @@ final class OutboundDispatcher: Sendable {
         var timer: Task<Void, Never>
     }
 
+    private struct State {
+        /// Events not yet handled, oldest first.
+        var events: [Event] = []
+        /// A task is handling events.
+        var isHandling = false
+        var isClosed = false
+        var accepted: Bool
+        /// Commands were looked for on this connection.
+        var hasLooked = false
+        var outstanding: Outstanding?
+        /// Wakes the dispatcher when a command queued with a later `not_before` is due.
+        var dueTimer: Task<Void, Never>?
+    }
+
     private let stationID: Int64
     private let gatewayID: String
     private let store: any OutboundStore
     private let callTimeout: Duration
-    private let initialRegistration: RegistrationStatus
-    /// How long a newly connected, already Accepted station may stay silent before
-    /// its queue is sent anyway; normally its first message comes sooner and the
-    /// queue follows that message's answer (see ``StationConnection``).
-    private let firstMessageGrace: Duration
+    private let send: Send
     private let logger: Logger
     /// `ocpp_gateway_commands_total` by action and outcome.
     private let outcomes: LabeledCounters
-    private let events: AsyncStream<Event>
-    private let continuation: AsyncStream<Event>.Continuation
+    private let state: Mutex<State>
 
     init(
         stationID: Int64, gatewayID: String, store: any OutboundStore, callTimeout: Duration,
-        registration: RegistrationStatus, outcomes: LabeledCounters, firstMessageGrace: Duration = .seconds(2),
-        logger: Logger
+        registration: RegistrationStatus, outcomes: LabeledCounters, logger: Logger, send: @escaping Send
     ) {
-        self.firstMessageGrace = firstMessageGrace
         self.outcomes = outcomes
         self.stationID = stationID
         self.gatewayID = gatewayID
         self.store = store
         self.callTimeout = callTimeout
-        self.initialRegistration = registration
+        self.send = send
         self.logger = logger
-        (events, continuation) = AsyncStream.makeStream()
+        state = Mutex(State(accepted: registration == .accepted))
     }
 
     /// Queues an event; returns at once.
     func post(_ event: Event) {
-        continuation.yield(event)
-        if case .closed = event { continuation.finish() }
+        let startHandling = state.withLock { state in
+            guard !state.isClosed else { return false }
+            state.events.append(event)
+            if case .closed = event { state.isClosed = true }
+            guard !state.isHandling else { return false }
+            state.isHandling = true
+            return true
+        }
+        if startHandling {
+            Task { await self.handleEvents() }
+        }
     }
 
-    /// Handles events until the connection closes. `send` writes a frame and returns
-    /// false when the connection is closing and nothing was written.
-    func run(send: @Sendable (String) async -> Bool) async {
-        var accepted = initialRegistration == .accepted
-        var outstanding: Outstanding?
-        // Wakes the loop when a command queued with a later `not_before` is due.
-        var dueTimer: Task<Void, Never>?
-        defer { dueTimer?.cancel() }
-        // A station that has just connected first boots or reports; a command in the
-        // middle of that (a Reset before BootNotification.conf) helps nobody.
-        let graceWake = Task { [firstMessageGrace] in
-            try? await Task.sleep(for: firstMessageGrace)
-            if !Task.isCancelled { self.post(.wake) }
-        }
-        defer { graceWake.cancel() }
-        for await event in events {
-            switch event {
-            case .wake:
-                break
-            case .registration(let status):
-                accepted = status == .accepted
-            case .result(let result):
-                guard let call = take(&outstanding, answering: result.messageID) else { continue }
-                await record(result, of: call)
-            case .error(let error):
-                guard let call = take(&outstanding, answering: error.messageID) else { continue }
-                logger.notice("\(call.action.rawValue) answered with \(error.errorCode.rawValue)")
-                outcomes(call.action.rawValue, "failed").increment()
-                await write("CALLERROR") {
-                    try await store.failed(
-                        messageID: call.messageID, code: error.errorCode.rawValue,
-                        description: error.errorDescription)
-                }
-            case .timeout(let messageID):
-                guard outstanding?.messageID == messageID, let call = outstanding else { continue }
-                outstanding = nil
-                logger.notice("\(call.action.rawValue) \(messageID) timed out")
-                outcomes(call.action.rawValue, "timed_out").increment()
-                await write("timeout") { try await store.timedOut(messageID: messageID) }
-            case .closed:
-                // The answer can no longer arrive; the CALL is never sent again (a
-                // Reset must not happen twice). The rest of the queue stays pending.
-                if let call = outstanding {
-                    call.timer.cancel()
-                    outcomes(call.action.rawValue, "timed_out").increment()
-                    await write("timeout at close") { try await store.timedOut(messageID: call.messageID) }
-                }
+    /// Handles events until none is left; the task then ends. Events that arrive
+    /// together (an answer and a registration change, a wake-up and a NOTIFY) share
+    /// one look for a due command.
+    private func handleEvents() async {
+        var shouldLook = false
+        while true {
+            if let event = takeEvent() {
+                shouldLook = await handle(event) || shouldLook
+            } else if shouldLook {
+                shouldLook = false
+                if state.withLock({ $0.accepted && $0.outstanding == nil && !$0.isClosed }) { await sendNext() }
+            } else if finishUnlessEventsArrived() {
                 return
             }
-            guard accepted, outstanding == nil else { continue }
-            outstanding = await sendNext(send: send)
-            if outstanding == nil {
-                dueTimer?.cancel()
-                dueTimer = await wakeWhenDue()
+        }
+    }
+
+    private func takeEvent() -> Event? {
+        state.withLock { $0.events.isEmpty ? nil : $0.events.removeFirst() }
+    }
+
+    /// Ends the handling task, unless an event came in since the last look.
+    private func finishUnlessEventsArrived() -> Bool {
+        state.withLock { state in
+            guard state.events.isEmpty else { return false }
+            state.isHandling = false
+            return true
+        }
+    }
+
+    /// Handles one event; returns whether a due command should be looked for.
+    private func handle(_ event: Event) async -> Bool {
+        switch event {
+        case .wake:
+            return true
+        case .graceElapsed:
+            return !state.withLock { $0.hasLooked }
+        case .registration(let status):
+            state.withLock { $0.accepted = status == .accepted }
+            return true
+        case .result(let result):
+            guard let call = take(answering: result.messageID) else { return false }
+            await record(result, of: call)
+            return true
+        case .error(let error):
+            guard let call = take(answering: error.messageID) else { return false }
+            logger.notice("\(call.action.rawValue) answered with \(error.errorCode.rawValue)")
+            outcomes(call.action.rawValue, "failed").increment()
+            await write("CALLERROR") {
+                try await store.failed(
+                    messageID: call.messageID, code: error.errorCode.rawValue, description: error.errorDescription)
             }
+            return true
+        case .timeout(let messageID):
+            let call = state.withLock { state -> Outstanding? in
+                guard let call = state.outstanding, call.messageID == messageID else { return nil }
+                state.outstanding = nil
+                return call
+            }
+            guard let call else { return false }
+            logger.notice("\(call.action.rawValue) \(messageID) timed out")
+            outcomes(call.action.rawValue, "timed_out").increment()
+            await write("timeout") { try await store.timedOut(messageID: messageID) }
+            return true
+        case .closed:
+            // The answer can no longer arrive; the CALL is never sent again (a Reset
+            // must not happen twice). The rest of the queue stays pending.
+            let (call, dueTimer) = state.withLock { state in
+                defer {
+                    state.outstanding = nil
+                    state.dueTimer = nil
+                }
+                return (state.outstanding, state.dueTimer)
+            }
+            dueTimer?.cancel()
+            if let call {
+                call.timer.cancel()
+                outcomes(call.action.rawValue, "timed_out").increment()
+                await write("timeout at close") { try await store.timedOut(messageID: call.messageID) }
+            }
+            return false
         }
     }
 
     /// The outstanding CALL if `messageID` answers it, now no longer outstanding.
-    private func take(_ outstanding: inout Outstanding?, answering messageID: String) -> Outstanding? {
-        guard let call = outstanding, call.messageID == messageID else {
+    private func take(answering messageID: String) -> Outstanding? {
+        let call = state.withLock { state -> Outstanding? in
+            guard let call = state.outstanding, call.messageID == messageID else { return nil }
+            state.outstanding = nil
+            return call
+        }
+        guard let call else {
             logger.notice("answer to unknown message \(messageID) ignored")
             return nil
         }
         call.timer.cancel()
-        outstanding = nil
         return call
     }
 
@@ -152,19 +208,27 @@ final class OutboundDispatcher: Sendable {
     }
 
     /// Claims the oldest due command and sends it; commands unfit to send are marked
-    /// failed and skipped. Nil when nothing was sent.
-    private func sendNext(send: @Sendable (String) async -> Bool) async -> Outstanding? {
+    /// failed and skipped. When nothing is due, sets a timer for the next that will be.
+    private func sendNext() async {
+        state.withLock { $0.hasLooked = true }
         while true {
-            let claimed: ClaimedCommand?
+            let outcome: ClaimOutcome
             do {
-                claimed = try await store.claimNext(stationID: stationID, gatewayID: gatewayID)
+                outcome = try await store.claimNext(stationID: stationID, gatewayID: gatewayID)
             } catch {
                 // The next wake-up (an answer, a NOTIFY, the LISTEN reconnect after an
                 // outage) tries again.
                 logger.warning("could not claim a queued command: \(String(reflecting: error))")
-                return nil
+                return
             }
-            guard let claimed else { return nil }
+            let claimed: ClaimedCommand
+            switch outcome {
+            case .claimed(let command):
+                claimed = command
+            case .nothingDue(let nextDueIn):
+                wake(after: nextDueIn)
+                return
+            }
             let command: OutboundCommand
             do {
                 command = try Self.validate(claimed)
@@ -181,32 +245,35 @@ final class OutboundDispatcher: Sendable {
             frame.value([2, .string(claimed.messageID), .string(command.action.rawValue), .object(command.payload)])
             guard await send(frame.string) else {
                 await write("release") { try await store.release(messageID: claimed.messageID) }
-                return nil
+                return
             }
-            let timer = Task { [continuation, callTimeout] in
+            let timer = Task { [callTimeout] in
                 guard (try? await Task.sleep(for: callTimeout)) != nil else { return }
-                continuation.yield(.timeout(messageID: claimed.messageID))
+                self.post(.timeout(messageID: claimed.messageID))
             }
             logger.debug("sent \(command.action.rawValue) \(claimed.messageID)")
             outcomes(command.action.rawValue, "sent").increment()
-            return Outstanding(messageID: claimed.messageID, action: command.action, timer: timer)
+            state.withLock {
+                $0.outstanding = Outstanding(messageID: claimed.messageID, action: command.action, timer: timer)
+            }
+            return
         }
     }
 
-    /// A timer that wakes the loop when the next command queued for later is due.
-    private func wakeWhenDue() async -> Task<Void, Never>? {
-        let delay: Duration?
-        do {
-            delay = try await store.nextDue(stationID: stationID)
-        } catch {
-            logger.warning("could not read when the next command is due: \(String(reflecting: error))")
-            return nil
+    /// Replaces the timer that wakes the dispatcher when the next command queued for
+    /// later is due (nil: there is none).
+    private func wake(after delay: Duration?) {
+        let timer = delay.map { delay in
+            Task {
+                guard (try? await Task.sleep(for: max(delay, .zero))) != nil else { return }
+                self.post(.wake)
+            }
         }
-        guard let delay else { return nil }
-        return Task { [continuation] in
-            guard (try? await Task.sleep(for: max(delay, .zero))) != nil else { return }
-            continuation.yield(.wake)
+        let previous = state.withLock { state in
+            defer { state.dueTimer = timer }
+            return state.dueTimer
         }
+        previous?.cancel()
     }
 
     /// The stored command as the gateway will send it: it may have been queued from

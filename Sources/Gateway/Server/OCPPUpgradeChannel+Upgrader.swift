@@ -10,7 +10,7 @@ extension OCPPUpgradeChannel {
     /// upgrade?", "build the WebSocket pipeline", "not upgrading after all"), which do not
     /// pass anything of ours from one to the next.
     enum PendingUpgrade: Sendable {
-        case upgrade(HTTPRequest, OCPPWebSocketHandler)
+        case upgrade(HTTPRequest, StationSocketAcceptor)
         case refuse(HTTPResponse.Status, HTTPFields)
     }
 
@@ -26,16 +26,17 @@ extension OCPPUpgradeChannel {
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
-                    guard case .upgrade(let request, let handler) = pending.value else {
+                    guard case .upgrade(let request, let accept) = pending.value else {
                         // NIO only upgrades after `shouldUpgrade` returned headers, which it
                         // does only after storing `.upgrade`.
                         preconditionFailure("WebSocket upgrade without an upgrade decision")
                     }
-                    let frames = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(isOutboundHalfClosureEnabled: true)
-                    )
-                    return .webSocket(frames, OCPPWebSocketContext(logger: logger, request: request), handler)
+                    let handler = StationSocketHandler(configuration: self.configuration.socket)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let socket = StationSocket(channel: channel, handler: handler)
+                    let session = accept(socket, OCPPWebSocketContext(logger: logger, request: request))
+                    handler.start(socket: socket, delegate: session)
+                    return .webSocket
                 }
             }
         )
@@ -69,8 +70,8 @@ extension OCPPUpgradeChannel {
         // The promise belongs to the channel's loop, so this runs on it.
         return decided.futureResult.map { decision in
             switch decision {
-            case .upgrade(let headers, let handler):
-                pending.value = .upgrade(request, handler)
+            case .upgrade(let headers, let accept):
+                pending.value = .upgrade(request, accept)
                 return HTTPHeaders(headers)
             case .refuse(let status, let headers):
                 pending.value = .refuse(status, headers)

@@ -7,9 +7,6 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 import ServiceLifecycle
-// `WebSocketHandler.handle` (frame loop, auto-ping, close handshake) is only published as
-// SPI; HummingbirdWebSocket's own upgrade channel uses it the same way.
-@_spi(WSInternal) import WSCore
 
 /// The gateway's per-connection channel: HTTP/1.1 with a WebSocket upgrade whose refusal
 /// status we choose.
@@ -20,7 +17,9 @@ import ServiceLifecycle
 /// - the WebSocket upgrader asks `decide`, and remembers the answer for the connection;
 /// - a refusal makes the upgrader decline, NIO falls back to plain HTTP, and the connection
 ///   gets exactly the chosen status and is closed;
-/// - an acceptance completes the handshake and runs the handler through WSCore;
+/// - an acceptance completes the handshake and starts the station's session on a
+///   ``StationSocketHandler``, which lives in the channel: `handle(value:)` returns at once,
+///   so an open WebSocket costs no task (the server's quiescing still tracks the channel);
 /// - a request without an upgrade goes to the application's HTTP responder (the router).
 struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     /// What became of a connection once its first request head was seen.
@@ -29,8 +28,8 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// Upgrade refused by `decide`, or 400 for a handshake NIO found malformed.
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPResponse.Status, HTTPFields)
-        /// Upgraded: the 101 is already sent.
-        case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, OCPPWebSocketContext, OCPPWebSocketHandler)
+        /// Upgraded: the 101 is sent and the session started.
+        case webSocket
     }
 
     struct Value: ServerChildChannelValue {
@@ -134,8 +133,9 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             case .refused(let http, let status, let headers):
                 logger.debug("WebSocket upgrade refused", metadata: ["http.status": "\(status.code)"])
                 await Self.writeRefusal(status: status, headers: headers, on: http, logger: logger)
-            case .webSocket(let webSocket, let context, let handler):
-                await self.runWebSocket(webSocket, context: context, handler: handler)
+            case .webSocket:
+                // The session runs on the channel's event loop from here on.
+                break
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("Connection closed by the peer before its first request was handled")
@@ -211,50 +211,6 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             }
         } catch {
             logger.trace("Could not write the upgrade refusal", metadata: ["error": "\(error)"])
-        }
-    }
-
-    // MARK: WebSocket
-
-    private func runWebSocket(
-        _ webSocket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
-        context: OCPPWebSocketContext,
-        handler: @escaping OCPPWebSocketHandler
-    ) async {
-        let settings = WebSocketHandler.Configuration(
-            extensions: [],
-            autoPing: self.configuration.autoPing,
-            closeTimeout: self.configuration.closeTimeout,
-            validateUTF8: self.configuration.validateUTF8,
-            maxFrameSize: self.configuration.maxFrameSize
-        )
-        // WSCore's handler answers graceful shutdown by sending close 1000 at once, which
-        // would cut off a CALL in flight. It runs detached, so that it does not see the
-        // service group's shutdown; the session hears of it through `context.shutdown`
-        // and closes with 1001 once its CALL in flight is answered.
-        let shutdown = context.shutdown
-        let session = Task.detached {
-            do {
-                // Returns once the close handshake is done (or timed out) and the channel closed.
-                _ = try await WebSocketHandler.handle(
-                    type: .server,
-                    configuration: settings,
-                    asyncChannel: webSocket,
-                    context: context,
-                    handler: handler
-                )
-            } catch {
-                context.logger.debug("WebSocket ended with an error", metadata: ["error": "\(error)"])
-            }
-        }
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                await session.value
-            } onCancel: {
-                session.cancel()
-            }
-        } onGracefulShutdown: {
-            shutdown.trigger()
         }
     }
 }

@@ -1,15 +1,12 @@
 import HTTPTypes
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 
-/// Runs one accepted WebSocket: reads `inbound.messages(maxSize:)`, writes with
-/// `outbound.write(.text(...))`, and may end it with `outbound.close(_:reason:)`.
-///
-/// The socket lives exactly as long as the handler: returning closes with 1000, throwing
-/// closes with 1011. Same shape as HummingbirdWebSocket's `WebSocketDataHandler`, so the
-/// session code does not depend on which server channel accepted the station.
-typealias OCPPWebSocketHandler = WebSocketDataHandler<OCPPWebSocketContext>
+/// Starts the session of an accepted WebSocket. Called on the channel's event loop
+/// right after the 101 is sent; returns at once with the delegate that gets the
+/// socket's messages (the session's own work runs in tasks it starts). The socket
+/// reads nothing until the session calls ``StationSocket/ready()``.
+typealias StationSocketAcceptor = @Sendable (StationSocket, OCPPWebSocketContext) -> any StationSocketDelegate
 
 /// Decides what to do with one WebSocket upgrade request, before anything is sent back.
 ///
@@ -22,19 +19,16 @@ typealias OCPPUpgradeDecider = @Sendable (HTTPRequest, any Channel, Logger) asyn
 /// The answer to an upgrade request.
 enum OCPPUpgradeDecision: Sendable {
     /// Switch protocols: answer 101 with `headers` added to the ones the handshake needs
-    /// (put the chosen `Sec-WebSocket-Protocol` here), then run `handler` on the socket.
-    case upgrade(headers: HTTPFields = [:], handler: OCPPWebSocketHandler)
+    /// (put the chosen `Sec-WebSocket-Protocol` here), then start the session with `accept`.
+    case upgrade(headers: HTTPFields = [:], accept: StationSocketAcceptor)
     /// Refuse with this status and headers (e.g. 401 with `WWW-Authenticate`). The channel
     /// adds `Connection: close` and `Content-Length: 0` and closes the connection.
     case refuse(status: HTTPResponse.Status, headers: HTTPFields = [:])
 }
 
-/// What a WebSocket handler is given besides the two streams.
-struct OCPPWebSocketContext: WebSocketContext {
+/// What a session is given besides its socket.
+struct OCPPWebSocketContext: Sendable {
     let logger: Logger
     /// The upgrade request the station sent, as the decider saw it.
     let request: HTTPRequest
-    /// Fires when the server shuts down gracefully; the handler then closes the
-    /// socket itself, when it is ready to.
-    let shutdown = ShutdownSignal()
 }

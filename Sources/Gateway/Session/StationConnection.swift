@@ -1,23 +1,24 @@
 import CoreMetrics
 import Foundation
-import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
 import Shared
+import Synchronization
 
-/// One station's live WebSocket: reads its frames, answers its CALLs after their
+/// One station's live WebSocket: handles its frames, answers its CALLs after their
 /// work rows are committed, and closes on request (takeover, shutdown) without
 /// cutting off a CALL in flight.
 ///
-/// An actor, because the frame loop, a takeover notice and shutdown reach it from
-/// different tasks. Frames are handled one at a time, as OCPP-J has the station wait
-/// for each answer before its next CALL. Queued commands go the other way through
-/// its ``OutboundDispatcher``, which gets the station's answers from here.
+/// An actor, because its frames, a takeover notice and shutdown reach it from
+/// different tasks. Frames are handled one at a time (the socket hands over the
+/// next only when one is done), as OCPP-J has the station wait for each answer
+/// before its next CALL. Queued commands go the other way through its
+/// ``OutboundDispatcher``, which gets the station's answers from here.
 actor StationConnection {
     let station: StationContext
     let sessionID: UUID
     private var registration: RegistrationStatus
-    private let outbound: WebSocketOutboundWriter
+    private let socket: StationSocket
     private let dependencies: ConnectionDependencies
     private let logger: Logger
     private let dispatcher: OutboundDispatcher
@@ -31,20 +32,27 @@ actor StationConnection {
     private var hasAnsweredACall = false
     private var hasReportedClockOffset = false
 
+    /// How long a newly connected, already Accepted station may stay silent before
+    /// its queue is sent anyway; normally its first message comes sooner and the
+    /// queue follows that message's answer.
+    static let firstMessageGrace = Duration.seconds(2)
+
     init(
-        station: StationContext, sessionID: UUID, registration: RegistrationStatus, outbound: WebSocketOutboundWriter,
+        station: StationContext, sessionID: UUID, registration: RegistrationStatus, socket: StationSocket,
         dependencies: ConnectionDependencies, logger: Logger
     ) {
         self.station = station
         self.sessionID = sessionID
         self.registration = registration
-        self.outbound = outbound
+        self.socket = socket
         self.dependencies = dependencies
         self.logger = logger
+        let writer = ServerCallWriter()
         dispatcher = OutboundDispatcher(
             stationID: station.stationID, gatewayID: dependencies.gatewayID, store: dependencies.outbound,
             callTimeout: dependencies.callTimeout, registration: registration,
-            outcomes: dependencies.metrics.commands, logger: logger)
+            outcomes: dependencies.metrics.commands, logger: logger, send: writer.write)
+        writer.attach(self)
     }
 
     // MARK: Frames
@@ -141,9 +149,11 @@ actor StationConnection {
 
     // MARK: Queued commands
 
-    /// Delivers queued commands until ``connectionEnded()``.
-    func runOutbound() async {
-        await dispatcher.run { [self] text in await write(serverCall: text) }
+    /// Starts delivering queued commands: after the answer to the station's first
+    /// message (see ``handle(text:)``), or after ``firstMessageGrace`` if it says
+    /// nothing.
+    nonisolated func startOutbound() {
+        socket.schedule(after: Self.firstMessageGrace) { [dispatcher] in dispatcher.post(.graceElapsed) }
     }
 
     /// Asks for the station's due commands to be looked for (a NOTIFY came).
@@ -158,10 +168,10 @@ actor StationConnection {
 
     /// Writes a server CALL; false when the connection is closing and nothing was
     /// written, so the command can wait for the next connection.
-    private func write(serverCall text: String) async -> Bool {
+    fileprivate func write(serverCall text: String) async -> Bool {
         guard !isClosed, pendingClose == nil else { return false }
         do {
-            try await outbound.write(.text(text))
+            try await socket.write(text: text)
         } catch {
             // Perhaps written: the CALL stays outstanding and times out, never resent.
             logger.debug("write failed: \(error)")
@@ -190,11 +200,7 @@ actor StationConnection {
     private func closeNow(code: WebSocketErrorCode, reason: String) async {
         guard !isClosed else { return }
         isClosed = true
-        do {
-            try await outbound.close(code, reason: reason)
-        } catch {
-            logger.debug("close failed: \(error)")
-        }
+        await socket.close(code: code, reason: reason)
     }
 
     // MARK: Helpers
@@ -206,7 +212,7 @@ actor StationConnection {
 
     private func send(_ bytes: [UInt8]) async {
         do {
-            try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+            try await socket.write(text: String(decoding: bytes, as: UTF8.self))
         } catch {
             logger.debug("write failed: \(error)")
         }
@@ -224,5 +230,24 @@ actor StationConnection {
             hasReportedClockOffset = true
             logger.notice("station clock is off by \(Int(offset)) s")
         }
+    }
+}
+
+/// Where a connection's dispatcher writes its CALLs: the connection, once both
+/// exist, held weakly so that the dispatcher does not keep it alive.
+private final class ServerCallWriter: Sendable {
+    private struct Target {
+        weak var connection: StationConnection?
+    }
+
+    private let target = Mutex(Target())
+
+    func attach(_ connection: StationConnection) {
+        target.withLock { $0.connection = connection }
+    }
+
+    @Sendable func write(_ text: String) async -> Bool {
+        guard let connection = target.withLock({ $0.connection }) else { return false }
+        return await connection.write(serverCall: text)
     }
 }

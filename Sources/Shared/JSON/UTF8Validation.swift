@@ -1,12 +1,12 @@
-/// UTF-8 checks for the JSON parser.
+/// UTF-8 checks for the JSON parser and the WebSocket text messages.
 ///
 /// The standard library's `String(validating:as:)` is generic over the encoding and
 /// resolves generic metadata on every call, which made it the parser's largest cost;
 /// these non-generic versions keep string creation cheap.
-enum UTF8Validation {
+public enum UTF8Validation {
     /// Whether `bytes` is well-formed UTF-8 (RFC 3629: no overlong forms, no
     /// surrogates, nothing above U+10FFFF).
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         let count = bytes.count
         while index < count {
@@ -48,7 +48,7 @@ enum UTF8Validation {
     }
 
     /// A string from bytes already known to be valid UTF-8.
-    static func string(fromValidated bytes: UnsafeRawBufferPointer) -> String {
+    public static func string(fromValidated bytes: UnsafeRawBufferPointer) -> String {
         // The UTF8 specialisation of String(decoding:as:) over a byte buffer is the
         // standard library's fastest way in; it re-checks, but finds nothing to repair.
         String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
