@@ -53,7 +53,8 @@ struct WorkerApplication {
         let wakeups = (0..<settings.concurrency).map { _ in Wakeup() }
         let applier = InboxApplier(client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger)
         let drainer = InboxDrainer(
-            applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval, logger: logger)
+            applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval,
+            batchDelay: settings.batchDelay, logger: logger)
         let listener = InboxListener(client: client, wakeups: wakeups, logger: logger)
         let readiness = ReadinessProbe(client: client, health: health, logger: logger)
         let maintenance = MaintenanceService(

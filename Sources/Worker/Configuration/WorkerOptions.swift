@@ -22,6 +22,11 @@ struct WorkerOptions: ParsableArguments {
     var concurrency: String?
     @Option(help: "Inbox poll interval without NOTIFY, milliseconds. [env: OCPP_WORKER_POLL_MS, default: 1000]")
     var pollMs: String?
+    @Option(
+        help:
+            "After a short batch, milliseconds to let work rows gather once woken before the next claim. [env: OCPP_WORKER_BATCH_DELAY_MS, default: 50]"
+    )
+    var batchDelayMs: String?
     @Option(help: "Hourly rollup refresh interval, seconds. [env: OCPP_ROLLUP_INTERVAL, default: 300]")
     var rollupInterval: String?
     @Option(
@@ -82,6 +87,9 @@ struct WorkerOptions: ParsableArguments {
         result.pollInterval = try settings.duration(
             "OCPP_WORKER_POLL_MS", flag: pollMs, default: result.pollInterval, unit: .milliseconds(1),
             range: 10...600_000)
+        result.batchDelay = try settings.duration(
+            "OCPP_WORKER_BATCH_DELAY_MS", flag: batchDelayMs, default: result.batchDelay, unit: .milliseconds(1),
+            range: 0...10_000)
         result.rollupInterval = try settings.duration(
             "OCPP_ROLLUP_INTERVAL", flag: rollupInterval, default: result.rollupInterval, unit: .seconds(1),
             range: 1...900)

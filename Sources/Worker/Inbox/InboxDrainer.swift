@@ -6,7 +6,8 @@ import ServiceLifecycle
 /// at a time on its own connection (claims skip each other's rows).
 ///
 /// A loop applies batches while there is work, then sleeps until NOTIFY wakes it or
-/// the poll interval passes. A failed batch (the database went away, a deadlock) is
+/// the poll interval passes, and then lets rows gather for `batchDelay` before it
+/// claims again. A failed batch (the database went away, a deadlock) is
 /// retried after a growing pause; the pool reconnects by itself. On graceful
 /// shutdown each loop finishes and commits the batch in hand, then ends.
 struct InboxDrainer: Service {
@@ -14,6 +15,8 @@ struct InboxDrainer: Service {
     /// One per drain loop; the listener signals them all.
     let wakeups: [Wakeup]
     let pollInterval: Duration
+    /// After a short batch, how long rows gather once the loop is woken.
+    var batchDelay = Duration.zero
     let logger: Logger
 
     func run() async throws {
@@ -32,6 +35,11 @@ struct InboxDrainer: Service {
                 backoff = .milliseconds(100)
                 if batch.ids.count < applier.batchSize {
                     await pause(pollInterval, wakeup: wakeup)
+                    // Let the rows of a few more gateway batches arrive: one claim for
+                    // them all costs what one claim for each would cost apiece.
+                    if batchDelay > .zero {
+                        await cancelWhenGracefulShutdown { try? await Task.sleep(for: batchDelay) }
+                    }
                 }
             } catch {
                 logger.warning("applying work rows failed, retrying: \(String(reflecting: error))")
