@@ -146,12 +146,8 @@ final class OutboundDispatcher: Sendable {
             }
             return true
         case .timeout(let messageID):
-            let call = state.withLock { state -> Outstanding? in
-                guard let call = state.outstanding, call.messageID == messageID else { return nil }
-                state.outstanding = nil
-                return call
-            }
-            guard let call else { return false }
+            // An answer may have come first: then the timer's event finds nothing.
+            guard let call = takeOutstanding(messageID) else { return false }
             logger.notice("\(call.action.rawValue) \(messageID) timed out")
             outcomes(call.action.rawValue, "timed_out").increment()
             await write("timeout") { try await store.timedOut(messageID: messageID) }
@@ -176,14 +172,19 @@ final class OutboundDispatcher: Sendable {
         }
     }
 
-    /// The outstanding CALL if `messageID` answers it, now no longer outstanding.
-    private func take(answering messageID: String) -> Outstanding? {
-        let call = state.withLock { state -> Outstanding? in
+    /// The outstanding CALL if it is `messageID`, now no longer outstanding.
+    private func takeOutstanding(_ messageID: String) -> Outstanding? {
+        state.withLock { state in
             guard let call = state.outstanding, call.messageID == messageID else { return nil }
             state.outstanding = nil
             return call
         }
-        guard let call else {
+    }
+
+    /// The outstanding CALL if `messageID` answers it, now no longer outstanding, its
+    /// timer stopped.
+    private func take(answering messageID: String) -> Outstanding? {
+        guard let call = takeOutstanding(messageID) else {
             logger.notice("answer to unknown message \(messageID) ignored")
             return nil
         }

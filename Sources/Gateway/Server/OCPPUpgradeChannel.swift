@@ -5,8 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
-import NIOWebSocket
-import ServiceLifecycle
 
 /// The gateway's per-connection channel: HTTP/1.1 with a WebSocket upgrade whose refusal
 /// status we choose.

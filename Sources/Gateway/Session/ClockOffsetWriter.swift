@@ -57,10 +57,10 @@ struct ClockOffsetWriter: Service {
         guard !offsets.isEmpty else { return }
         do {
             try await stations.recordClockOffsets(offsets)
-        } catch where !Task.isCancelled {
-            logger.warning("station clock offsets not recorded: \(String(reflecting: error))")
         } catch {
             // Shutting down: the sessions end with the gateway anyway.
+            guard !Task.isCancelled else { return }
+            logger.warning("station clock offsets not recorded: \(String(reflecting: error))")
         }
     }
 }

@@ -212,7 +212,7 @@ actor StationConnection {
 
     private func send(_ bytes: [UInt8]) async {
         do {
-            try await socket.write(text: String(decoding: bytes, as: UTF8.self))
+            try await socket.write(utf8: bytes)
         } catch {
             logger.debug("write failed: \(error)")
         }

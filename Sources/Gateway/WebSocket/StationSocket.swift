@@ -35,6 +35,15 @@ final class StationSocket: Sendable {
     /// so a station that does not read holds its session back rather than filling
     /// the gateway's memory. Throws when the socket is closing or closed.
     func write(text: String) async throws {
+        try await write(ByteBuffer(string: text))
+    }
+
+    /// ``write(text:)`` for a message already encoded as UTF-8 (a frame the codec wrote).
+    func write(utf8 bytes: [UInt8]) async throws {
+        try await write(ByteBuffer(bytes: bytes))
+    }
+
+    private func write(_ text: ByteBuffer) async throws {
         let promise = channel.eventLoop.makePromise(of: Void.self)
         channel.eventLoop.execute { self.handler.value.write(text: text, promise: promise) }
         try await promise.futureResult.get()

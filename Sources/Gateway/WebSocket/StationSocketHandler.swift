@@ -211,13 +211,14 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     // MARK: Writing
 
-    /// Writes a text message; the promise fails when the socket is closing or closed.
-    func write(text: String, promise: EventLoopPromise<Void>?) {
+    /// Writes a text message (UTF-8 bytes); the promise fails when the socket is
+    /// closing or closed.
+    func write(text: ByteBuffer, promise: EventLoopPromise<Void>?) {
         guard phase == .open, let context else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        var data = context.channel.allocator.buffer(string: text)
+        var data = text
         var opcode = WebSocketOpcode.text
         // Fragments for a message longer than a frame may be.
         while data.readableBytes > configuration.maxFrameSize {
