@@ -159,12 +159,18 @@ import Testing
     }
 
     @Test func ourCloseWaitsForTheStationsThenForTheTimeout() throws {
-        let (channel, socket, _) = try Self.makeStartedSocket()
+        let (channel, socket, session) = try Self.makeStartedSocket()
         socket.close(code: .goingAway, reason: "bye")
         let close = try #require(try channel.readOutbound(as: WebSocketFrame.self))
         #expect(Self.closeCode(of: close) == .goingAway)
         // Messages after our close are not handed over, nor can we write.
         try channel.writeInbound(Self.frame(.text, "late"))
+        #expect(session.events.isEmpty)
+        let write = channel.eventLoop.makePromise(of: Void.self)
+        socket.handler.write(text: ByteBuffer(string: "too late"), promise: write)
+        #expect(throws: ChannelError.ioOnClosedChannel) { try write.futureResult.wait() }
+        #expect(try channel.readOutbound(as: WebSocketFrame.self) == nil)
+        // No close frame from the station: the connection ends after the timeout.
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         #expect(!channel.isActive)
@@ -212,7 +218,7 @@ import Testing
         let handler: StationSocketHandler
 
         func ready() { handler.ready() }
-        func write(text: String) { handler.write(text: text, promise: nil) }
+        func write(text: String) { handler.write(text: ByteBuffer(string: text), promise: nil) }
         func close(code: WebSocketErrorCode, reason: String?) {
             handler.close(code: code, reason: reason, promise: nil)
         }
