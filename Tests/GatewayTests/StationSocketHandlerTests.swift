@@ -41,6 +41,91 @@ import Testing
         #expect(reads.count == 2)
     }
 
+    // MARK: Back-pressure
+
+    @Test func aStationThatPingsButDoesNotReadIsNotReadFromWhileThePongsCannotLeave() throws {
+        let reads = ReadCounter()
+        let (channel, socket, _) = try Self.makeSocket(before: reads)
+        socket.ready()
+        let station = Station(channel: channel, reads: reads)
+        channel.read()
+        try station.send((0..<3).map { _ in Self.frame(.ping, "ping") })
+        #expect(station.drainWritten().map(\.opcode) == [.pong, .pong, .pong])
+
+        // The station stops reading: its socket buffer fills, then ours, past the
+        // high water mark. It keeps sending pings.
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        try station.send((0..<1000).map { _ in Self.frame(.ping, "ping") })
+        // The read already asked for brings one ping, whose pong is written; the read
+        // after it is held, so nothing more is read, nor answered.
+        let pongs = station.drainWritten()
+        #expect(pongs.count == 1)
+        #expect(pongs.first?.opcode == .pong)
+        #expect(reads.count == 4)
+        #expect(station.waiting == 999)
+
+        // Once the pongs leave, reading resumes.
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(reads.count == 5)
+        try station.flow()
+        #expect(station.waiting == 0)
+        #expect(station.drainWritten().count == 999)
+    }
+
+    @Test func aStationThatSendsCallsButDoesNotReadIsNotReadFromWhileTheAnswersCannotLeave() throws {
+        let reads = ReadCounter()
+        let (channel, socket, session) = try Self.makeSocket(before: reads)
+        socket.ready()
+        // The session answers each CALL at once and is ready for the next.
+        let station = Station(channel: channel, reads: reads) {
+            guard case .message(.text) = session.events.last else { return }
+            socket.write(text: #"[3,"1",{}]"#)
+            socket.ready()
+        }
+        let call = Self.frame(.text, #"[2,"1","Heartbeat",{}]"#)
+        channel.read()
+        try station.send([call, call, call])
+        #expect(station.drainWritten().count == 3)
+
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        try station.send(Array(repeating: call, count: 1000))
+        // One CALL was on its way and is answered; then reading stops.
+        let answers = station.drainWritten()
+        #expect(answers.count == 1)
+        #expect(answers.first.map { String(buffer: $0.data) } == #"[3,"1",{}]"#)
+        #expect(reads.count == 4)
+        #expect(station.waiting == 999)
+        #expect(session.events.count == 4)
+
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(reads.count == 5)
+        try station.flow()
+        #expect(station.waiting == 0)
+        #expect(session.events.count == 1003)
+        #expect(station.drainWritten().count == 999)
+    }
+
+    @Test func theStationsCloseFrameIsReadEvenWhileTheChannelIsNotWritable() throws {
+        let reads = ReadCounter()
+        let (channel, socket, session) = try Self.makeSocket(before: reads)
+        socket.ready()
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.read()
+        #expect(reads.count == 0)
+        // Closing: nothing read is answered any more, and the station's close frame
+        // ends the connection sooner than the timeout.
+        socket.close(code: .goingAway, reason: nil)
+        #expect(reads.count == 1)
+        try channel.writeInbound(Self.frame(.connectionClose, bytes: [0x03, 0xE8]))
+        #expect(!channel.isActive)
+        #expect(session.events == [.closed])
+    }
+
     @Test func fragmentsMakeOneMessage() throws {
         let (channel, socket, session) = try Self.makeStartedSocket()
         try channel.writeInbound(Self.frame(.text, "[2,\"1\",", fin: false))
@@ -209,6 +294,49 @@ import Testing
         func read(context: ChannelHandlerContext) {
             count += 1
             context.read()
+        }
+    }
+
+    /// The station at the other end of the connection: the frames it sent wait in
+    /// the socket, and each read that reaches the socket brings the next one, after
+    /// which the channel asks for another read, as NIO's channels do with autoRead.
+    final class Station {
+        let channel: EmbeddedChannel
+        let reads: ReadCounter
+        /// What the session does once a frame is handled.
+        let afterEachFrame: () -> Void
+        private var queued: [WebSocketFrame] = []
+        private var served = 0
+
+        init(channel: EmbeddedChannel, reads: ReadCounter, afterEachFrame: @escaping () -> Void = {}) {
+            self.channel = channel
+            self.reads = reads
+            self.afterEachFrame = afterEachFrame
+        }
+
+        /// Frames sent but not read yet.
+        var waiting: Int { queued.count }
+
+        func send(_ frames: [WebSocketFrame]) throws {
+            queued += frames
+            try flow()
+        }
+
+        /// Delivers a frame for each read that reached the socket.
+        func flow() throws {
+            while served < reads.count, !queued.isEmpty {
+                served += 1
+                try channel.writeInbound(queued.removeFirst())
+                afterEachFrame()
+                channel.read()
+            }
+        }
+
+        /// The frames written to the station since the last call.
+        func drainWritten() -> [WebSocketFrame] {
+            var frames: [WebSocketFrame] = []
+            while let frame = try? channel.readOutbound(as: WebSocketFrame.self) { frames.append(frame) }
+            return frames
         }
     }
 

@@ -19,6 +19,9 @@ import Shared
 /// - hands complete messages to its ``StationSocketDelegate`` one at a time, and
 ///   reads nothing more from the socket until the delegate says it is ready
 ///   (``ready()``), so a station that floods is held back by TCP, not buffered;
+/// - reads nothing either while the channel is not writable, so a station that
+///   sends pings or CALLs but does not read the pongs and answers fills the
+///   gateway's outbound buffer only up to the channel's high water mark;
 /// - answers pings, pings every `pingInterval` and closes with 1001 when the
 ///   previous ping is still unanswered;
 /// - reports a station that sent no message for `idleTimeout`;
@@ -66,7 +69,8 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// The delegate has a message (or has not started yet): nothing more is handed
     /// over or read until ``ready()``.
     private var delegateIsBusy = true
-    /// NIO asked for a read while the delegate was busy.
+    /// NIO asked for a read that is held back (delegate busy, or channel not
+    /// writable): ``readIfWanted()`` passes it on once nothing holds it.
     private var readIsHeld = false
 
     /// The payload of our unanswered ping.
@@ -121,12 +125,32 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
     // MARK: Reading
 
     func read(context: ChannelHandlerContext) {
-        // While closing, the station's close frame must still be read.
-        if phase == .open, delegateIsBusy || !received.isEmpty {
-            readIsHeld = true
-        } else {
-            context.read()
+        readIsHeld = true
+        readIfWanted()
+    }
+
+    /// Passes a held read on once nothing holds it back. Every read goes through
+    /// here: NIO's (autoRead asks again after each batch), ``ready()``, ``close``,
+    /// and the channel becoming writable again.
+    private func readIfWanted() {
+        guard readIsHeld, let context else { return }
+        if phase == .open {
+            // One message at a time: TCP, not the gateway, holds the rest.
+            guard !delegateIsBusy, received.isEmpty else { return }
+            // Pongs and answers are written whether or not the station reads them;
+            // reading only while they can leave keeps a station that never reads from
+            // growing the outbound buffer past the high water mark.
+            guard context.channel.isWritable else { return }
         }
+        // While closing, the station's close frame must still be read; nothing read
+        // then is answered, so it cannot grow the outbound buffer.
+        readIsHeld = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { readIfWanted() }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -201,12 +225,8 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// one, or reads on.
     func ready() {
         delegateIsBusy = false
-        if !received.isEmpty {
-            handOver()
-        } else if readIsHeld, let context {
-            readIsHeld = false
-            context.read()
-        }
+        handOver()
+        readIfWanted()
     }
 
     // MARK: Writing
@@ -247,10 +267,7 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
         closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(configuration.closeTimeout)) {
             context.close(promise: nil)
         }
-        if readIsHeld {
-            readIsHeld = false
-            context.read()
-        }
+        readIfWanted()
     }
 
     /// A protocol violation by the station: closes with `code`.
