@@ -40,7 +40,9 @@ struct GatewayApplication {
         let dependencies = ConnectionDependencies(
             gatewayID: settings.gatewayID, calls: CallHandler(settings: settings, client: client, logger: logger),
             ingest: ingest, stations: stations, outbound: PostgresOutboundStore(client: client, logger: logger),
-            metrics: metrics, decodingOptions: DecodingOptions(lenient: settings.lenientValidation),
+            metrics: metrics,
+            decodingOptions: DecodingOptions(
+                mode: settings.validationMode, quirkObserver: metrics.toleratedQuirks),
             clockOffsets: clockOffsets.log, callTimeout: settings.callTimeout)
         let drain = SessionDrain(registry: registry, duration: settings.drainDuration)
         let sessions = StationSessions(

@@ -22,48 +22,62 @@ struct IngestWriterTests {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let time = Date(timeIntervalSince1970: 1_700_000_000.25)
-            var item = call(
-                station: station, id: "m-1", action: "StatusNotification",
-                payload: ["connectorId": 1, "status": "Available", "errorCode": "NoError"], response: [:])
+            let request = try OCPPAction.statusNotification.decodeRequest(
+                ["connectorId": 1, "status": "Available", "errorCode": "NoError"])
+            var item = WorkItem(
+                call: request, stationID: station, receivedAt: Date(), messageID: "m-1", response: JSONObject())
             item.stationTime = time
             let outcome = try await writer.submit(item)
             #expect(outcome == IngestOutcome(response: JSONObject(), isDuplicate: false))
 
             let row = try await client.query(
                 """
-                SELECT gateway_id, station_id, kind, action, message_id, encode(payload_digest, 'hex'),
+                SELECT gateway_id, station_id, kind, action, message_id, payload_digest IS NULL,
                        payload::text, response::text, station_time = \(time), processed_at IS NULL
                 FROM ocpp.inbox
                 """, logger: TestDatabase.logger
             ).collect()
             #expect(row.count == 1)
-            let (gateway, stationID, kind, action, messageID, digest, payload, response, sameTime, unprocessed) =
-                try row[0].decode((String, Int64, String, String, String, String, String, String, Bool, Bool).self)
+            let (gateway, stationID, kind, action, messageID, noDigest, payload, response, sameTime, unprocessed) =
+                try row[0].decode((String, Int64, String, String, String, Bool, String, String, Bool, Bool).self)
             #expect(gateway == Self.gatewayID)
             #expect(stationID == station)
             #expect(kind == "call")
             #expect(action == "StatusNotification")
             #expect(messageID == "m-1")
-            // The row keeps the exact compact JSON the digest was taken of.
-            #expect(payload == #"{"connectorId":1,"status":"Available","errorCode":"NoError"}"#)
-            #expect(digest == hex(Array(SHA256.hash(data: Array(payload.utf8)))))
+            // The row keeps the request as read, in the compact JSON it encodes to.
+            #expect(payload == String(decoding: request.jsonBytes, as: UTF8.self))
+            // Not a transaction-related message: answered afresh, so no content key.
+            #expect(noDigest)
             #expect(response == "{}")
             #expect(sameTime)
             #expect(unprocessed)
-            #expect(try await count(client, "ocpp.inbox_receipts") == 1)
+            #expect(try await count(client, "ocpp.inbox_receipts") == 0)
             #expect(writer.isDatabaseReachable)
         }
     }
 
-    @Test("the same CALL twice in one batch: the first copy's answer, one row")
+    @Test("a transaction-related message's row carries the digest of its payload")
+    func keyedCallDigest() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            _ = try await writer.submit(keyedCall(station: station, id: "m-1", content: ["x": 1], response: [:]))
+            let (payload, digest) = try await client.query(
+                "SELECT payload::text, encode(payload_digest, 'hex') FROM ocpp.inbox", logger: TestDatabase.logger
+            ).collect()[0].decode((String, String).self)
+            #expect(digest == hex(Array(SHA256.hash(data: Array(payload.utf8)))))
+            #expect(try await count(client, "ocpp.inbox_receipts") == 1)
+        }
+    }
+
+    @Test("the same transaction-related CALL twice in one batch: the first copy's answer, one row")
     func duplicateInOneBatch() async throws {
         try await withWriter(batchMaxSize: 2, batchMaxDelay: .seconds(60)) { writer, client in
             let station = try await makeStation(client)
-            let payload: JSONValue = ["x": 1]
             async let first = writer.submit(
-                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "first"]))
+                keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "first"]))
             async let second = writer.submit(
-                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "second"]))
+                keyedCall(station: station, id: "m-2", content: ["x": 1], response: ["n": "second"]))
             let outcomes = try await [first, second]
             #expect(outcomes[0].response == outcomes[1].response)
             #expect(outcomes.filter(\.isDuplicate).count == 1)
@@ -77,30 +91,44 @@ struct IngestWriterTests {
         }
     }
 
-    @Test("the same CALL again in a later batch: the stored answer, marked duplicate, one row")
+    @Test("the same transaction-related CALL under a new id in a later batch: the stored answer, one row")
     func duplicateInTwoBatches() async throws {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
-            let payload: JSONValue = ["x": 1]
             let first = try await writer.submit(
-                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "first"]))
+                keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "first"]))
             let second = try await writer.submit(
-                call(station: station, id: "m-1", payload: payload, response: ["currentTime": "second"]))
-            #expect(first == IngestOutcome(response: object(["currentTime": "first"]), isDuplicate: false))
-            #expect(second == IngestOutcome(response: object(["currentTime": "first"]), isDuplicate: true))
+                keyedCall(station: station, id: "m-2", content: ["x": 1], response: ["n": "second"]))
+            #expect(first == IngestOutcome(response: object(["n": "first"]), isDuplicate: false))
+            #expect(second == IngestOutcome(response: object(["n": "first"]), isDuplicate: true))
             #expect(try await count(client, "ocpp.inbox") == 1)
             #expect(await writer.statistics.committedBatches == 2)
         }
     }
 
-    @Test("the same message id with another payload is a new message")
-    func reusedIDWithOtherPayload() async throws {
+    @Test("any other CALL resent with the same id and payload is answered afresh and journaled again")
+    func otherActionsAnsweredAfresh() async throws {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let first = try await writer.submit(
-                call(station: station, id: "m-1", payload: ["x": 1], response: ["n": 1]))
+                freshCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "first"]))
             let second = try await writer.submit(
-                call(station: station, id: "m-1", payload: ["x": 2], response: ["n": 2]))
+                freshCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "second"]))
+            #expect(first == IngestOutcome(response: object(["n": "first"]), isDuplicate: false))
+            #expect(second == IngestOutcome(response: object(["n": "second"]), isDuplicate: false))
+            #expect(try await count(client, "ocpp.inbox") == 2)
+            #expect(try await count(client, "ocpp.inbox_receipts") == 0)
+        }
+    }
+
+    @Test("a transaction-related CALL with other content is a new message")
+    func otherContentIsNew() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let first = try await writer.submit(
+                keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["n": 1]))
+            let second = try await writer.submit(
+                keyedCall(station: station, id: "m-1", content: ["x": 2], response: ["n": 2]))
             #expect(first == IngestOutcome(response: object(["n": 1]), isDuplicate: false))
             #expect(second == IngestOutcome(response: object(["n": 2]), isDuplicate: false))
             #expect(try await count(client, "ocpp.inbox") == 2)
@@ -108,13 +136,15 @@ struct IngestWriterTests {
         }
     }
 
-    @Test("the same message id from another station is a new message")
-    func sameIDOtherStation() async throws {
+    @Test("the same transaction-related content from another station is a new message")
+    func sameContentOtherStation() async throws {
         try await withWriter { writer, client in
             let one = try await makeStation(client, identity: "CP-1")
             let two = try await makeStation(client, identity: "CP-2")
-            let first = try await writer.submit(call(station: one, id: "m-1", payload: ["x": 1], response: [:]))
-            let second = try await writer.submit(call(station: two, id: "m-1", payload: ["x": 1], response: [:]))
+            let first = try await writer.submit(
+                keyedCall(station: one, id: "m-1", content: ["x": 1], response: [:]))
+            let second = try await writer.submit(
+                keyedCall(station: two, id: "m-1", content: ["x": 1], response: [:]))
             #expect(!first.isDuplicate)
             #expect(!second.isDuplicate)
             #expect(try await count(client, "ocpp.inbox") == 2)
@@ -139,13 +169,13 @@ struct IngestWriterTests {
             let id = try #require(transactionID(first))
             #expect(first.response?["idTagInfo"] == ["status": "Accepted"])
             #expect(transactionID(retry) == id)
-            #expect(!retry.isDuplicate)  // another message id: a new message, the same start
+            #expect(retry.isDuplicate)  // another message id, the same content: the same start
             let otherID = try #require(transactionID(another))
             #expect(otherID != id)
             #expect(try await count(client, "ocpp.transaction_starts") == 2)
-            #expect(try await count(client, "ocpp.inbox") == 3)
+            #expect(try await count(client, "ocpp.inbox") == 2)
             let stored = try await client.scalar(
-                "SELECT (response->>'transactionId')::int FROM ocpp.inbox WHERE message_id = 's-2'", as: Int32.self)
+                "SELECT (response->>'transactionId')::int FROM ocpp.inbox WHERE message_id = 's-1'", as: Int32.self)
             #expect(Int64(stored) == id)
             let startRow = try await client.scalar(
                 """
@@ -170,10 +200,10 @@ struct IngestWriterTests {
             let ids = Set(outcomes.map(transactionID))
             #expect(ids.count == 1)
             #expect(ids.first! != nil)
-            #expect(outcomes.filter(\.isDuplicate).count == 1)
+            #expect(outcomes.filter(\.isDuplicate).count == 2)
             #expect(await writer.statistics.committedBatches == 1)
             #expect(try await count(client, "ocpp.transaction_starts") == 1)
-            #expect(try await count(client, "ocpp.inbox") == 2)
+            #expect(try await count(client, "ocpp.inbox") == 1)
         }
     }
 
@@ -206,12 +236,12 @@ struct IngestWriterTests {
         }
     }
 
-    @Test("a CALL without message id or digest is refused before it is queued")
+    @Test("a CALL without message id or payload is refused before it is queued")
     func invalidItem() async throws {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
-            var item = call(station: station, id: "m-1", payload: [:], response: [:])
-            item.payloadDigest = nil
+            var item = freshCall(station: station, id: "m-1", content: [:], response: [:])
+            item.payloadJSON = nil
             await #expect(throws: IngestError.self) { try await writer.submit(item) }
         }
     }
@@ -220,10 +250,10 @@ struct IngestWriterTests {
     func nulInPayload() async throws {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
-            let item = call(station: station, id: "m-1", payload: ["data": "a\u{0}b"], response: [:])
+            let item = freshCall(station: station, id: "m-1", content: "a\u{0}b", response: [:])
             #expect(item.payloadHoldsNUL)
             await #expect(throws: IngestError.self) { try await writer.submit(item) }
-            let backslash = call(station: station, id: "m-2", payload: ["data": #"\u0000"#], response: [:])
+            let backslash = freshCall(station: station, id: "m-2", content: #"\u0000"#, response: [:])
             #expect(!backslash.payloadHoldsNUL)
             _ = try await writer.submit(backslash)
             #expect(try await count(client, "ocpp.inbox") == 1)
@@ -262,7 +292,7 @@ struct IngestWriterTests {
                 let submission = Task {
                     defer { finished.set() }
                     return try await writer.submit(
-                        call(station: station, id: "m-1", payload: ["x": 1], response: ["ok": true]))
+                        freshCall(station: station, id: "m-1", content: ["x": 1], response: ["ok": true]))
                 }
                 try await eventually("the batch statement waits for the lock") {
                     await lockWaiters(client) > 0
@@ -286,7 +316,8 @@ struct IngestWriterTests {
                 try await connection.query(
                     "LOCK TABLE ocpp.inbox IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
                 let submission = Task {
-                    try await writer.submit(call(station: station, id: "m-1", payload: ["x": 1], response: ["n": 1]))
+                    try await writer.submit(
+                        freshCall(station: station, id: "m-1", content: ["x": 1], response: ["n": 1]))
                 }
                 try await eventually("the batch statement waits for the lock") {
                     await lockWaiters(client) > 0
@@ -316,14 +347,14 @@ struct IngestWriterTests {
     func concurrentReceipt() async throws {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
-            let item = call(station: station, id: "m-1", payload: ["x": 1], response: ["from": "this gateway"])
+            let item = keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["from": "this gateway"])
             let digest = hex(item.payloadDigest!)
             let submission = try await client.withTransaction(logger: TestDatabase.logger) { connection in
                 // What another gateway's batch does for the same message.
                 try await connection.query(
                     """
-                    INSERT INTO ocpp.inbox_receipts (station_id, message_id, payload_digest, response)
-                    VALUES (\(station), 'm-1', decode(\(digest), 'hex'), '{"from": "other gateway"}')
+                    INSERT INTO ocpp.inbox_receipts (station_id, action, payload_digest, response)
+                    VALUES (\(station), 'MeterValues', decode(\(digest), 'hex'), '{"from": "other gateway"}')
                     """, logger: TestDatabase.logger)
                 let submission = Task { try await writer.submit(item) }
                 try await eventually("the batch statement waits for the other transaction") {
@@ -356,11 +387,13 @@ struct IngestWriterTests {
                         pairs.addTask {
                             if index.isMultiple(of: 2) {
                                 // A retransmission that reaches the other gateway.
-                                let payload: JSONValue = ["n": .integer(Int64(index))]
+                                let content: JSONValue = ["n": .integer(Int64(index))]
                                 async let viaA = gatewayA.submit(
-                                    call(station: station, id: "m-\(index)", payload: payload, response: ["via": "a"]))
+                                    keyedCall(
+                                        station: station, id: "m-\(index)", content: content, response: ["via": "a"]))
                                 async let viaB = gatewayB.submit(
-                                    call(station: station, id: "m-\(index)", payload: payload, response: ["via": "b"]))
+                                    keyedCall(
+                                        station: station, id: "m-\(index)", content: content, response: ["via": "b"]))
                                 return try await (viaA, viaB)
                             } else {
                                 // A StartTransaction retried under a new message id.
@@ -378,16 +411,11 @@ struct IngestWriterTests {
                     return try await pairs.reduce(into: []) { $0.append($1) }
                 }
                 for (viaA, viaB) in pairs {
-                    if let id = transactionID(viaA) {
-                        #expect(transactionID(viaB) == id)
-                        #expect(!viaA.isDuplicate && !viaB.isDuplicate)
-                    } else {
-                        #expect(viaA.response == viaB.response)
-                        #expect([viaA, viaB].filter(\.isDuplicate).count == 1)
-                    }
+                    #expect(viaA.response == viaB.response)
+                    #expect([viaA, viaB].filter(\.isDuplicate).count == 1)
                 }
-                #expect(try await count(client, "ocpp.inbox") == Int64(messages / 2 + messages))
-                #expect(try await count(client, "ocpp.inbox_receipts") == Int64(messages / 2 + messages))
+                #expect(try await count(client, "ocpp.inbox") == Int64(messages))
+                #expect(try await count(client, "ocpp.inbox_receipts") == Int64(messages))
                 #expect(try await count(client, "ocpp.transaction_starts") == Int64(messages / 2))
                 await gatewayA.shutdown()
                 await gatewayB.shutdown()
@@ -400,12 +428,12 @@ struct IngestWriterTests {
     func poisonItem() async throws {
         try await withWriter(batchMaxSize: 3, batchMaxDelay: .seconds(60)) { writer, client in
             let station = try await makeStation(client)
-            async let good1 = writer.submit(call(station: station, id: "m-1", payload: ["x": 1], response: [:]))
+            async let good1 = writer.submit(freshCall(station: station, id: "m-1", content: ["x": 1], response: [:]))
             // PostgreSQL text cannot hold U+0000: the message id column refuses it.
             async let bad = error {
-                try await writer.submit(call(station: station, id: "m-\u{0}2", payload: ["x": 2], response: [:]))
+                try await writer.submit(freshCall(station: station, id: "m-\u{0}2", content: ["x": 2], response: [:]))
             }
-            async let good2 = writer.submit(call(station: station, id: "m-3", payload: ["x": 3], response: [:]))
+            async let good2 = writer.submit(freshCall(station: station, id: "m-3", content: ["x": 3], response: [:]))
             _ = try await (good1, good2)
             guard case .rejected? = await bad as? IngestError else {
                 Issue.record("the item with an unstorable message id was not rejected")
@@ -429,8 +457,8 @@ struct IngestWriterTests {
                 for index in 0..<submissions {
                     group.addTask {
                         try await writer.submit(
-                            call(
-                                station: station, id: "m-\(index)", payload: ["n": .integer(Int64(index))],
+                            freshCall(
+                                station: station, id: "m-\(index)", content: ["n": .integer(Int64(index))],
                                 response: [:]))
                     }
                 }
@@ -460,8 +488,8 @@ struct IngestWriterTests {
                 let submissions = (0..<3).map { index in
                     Task {
                         try await writer.submit(
-                            call(
-                                station: station, id: "m-\(index)", payload: ["n": .integer(Int64(index))],
+                            freshCall(
+                                station: station, id: "m-\(index)", content: ["n": .integer(Int64(index))],
                                 response: [:]))
                     }
                 }
@@ -488,7 +516,7 @@ struct IngestWriterTests {
             group.addTask { await client.run() }
             group.addTask { try? await writer.run() }
             await #expect(throws: IngestError.unavailable) {
-                try await writer.submit(call(station: 1, id: "m-1", payload: [:], response: [:]))
+                try await writer.submit(freshCall(station: 1, id: "m-1", content: [:], response: [:]))
             }
             #expect(!writer.isDatabaseReachable)
             #expect(await writer.statistics.committedBatches == 0)
@@ -531,22 +559,37 @@ private func makeStation(_ client: PostgresClient, identity: String = "CP-1") as
     try await client.scalar("INSERT INTO ocpp.stations (identity) VALUES (\(identity)) RETURNING id", as: Int64.self)
 }
 
-private func call(
-    station: Int64, id: String, action: String = "DataTransfer", payload: JSONValue, response: JSONValue
-) -> WorkItem {
+/// A CALL answered afresh every time: a DataTransfer carrying `content` as its data.
+private func freshCall(station: Int64, id: String, content: JSONValue, response: JSONValue) -> WorkItem {
     WorkItem(
-        kind: .call, stationID: station, receivedAt: Date(), action: action, messageID: id,
-        payload: object(payload), response: object(response))
+        call: DataTransferRequest(vendorId: "test", data: json(content)), stationID: station, receivedAt: Date(),
+        messageID: id, response: object(response))
+}
+
+/// A transaction-related CALL, deduplicated by content: a MeterValues whose one
+/// sampled value carries `content`.
+private func keyedCall(station: Int64, id: String, content: JSONValue, response: JSONValue) -> WorkItem {
+    let reading = MeterValue(
+        timestamp: Date(timeIntervalSince1970: 1_700_000_000), sampledValue: [SampledValue(value: json(content))])
+    return WorkItem(
+        call: MeterValuesRequest(connectorId: 1, meterValue: [reading]), stationID: station, receivedAt: Date(),
+        messageID: id, response: object(response))
+}
+
+/// A string as it is; any other value as compact JSON.
+private func json(_ value: JSONValue) -> String {
+    if case .string(let text) = value { return text }
+    var writer = JSONWriter()
+    writer.value(value)
+    return writer.string
 }
 
 private func startTransaction(station: Int64, id: String, key: TransactionStartKey) -> WorkItem {
-    var item = call(
-        station: station, id: id, action: "StartTransaction",
-        payload: [
-            "connectorId": .integer(Int64(key.connectorID)), "idTag": .string(key.idTag),
-            "meterStart": .integer(Int64(key.meterStart)), "timestamp": .string(RFC3339.format(key.startedAt)),
-        ],
-        response: ["idTagInfo": ["status": "Accepted"]])
+    let request = StartTransactionRequest(
+        connectorId: Int(key.connectorID), idTag: key.idTag, meterStart: key.meterStart, timestamp: key.startedAt)
+    var item = WorkItem(
+        call: request, stationID: station, receivedAt: Date(), messageID: id,
+        response: object(["idTagInfo": ["status": "Accepted"]]))
     item.stationTime = key.startedAt
     item.transactionStart = key
     return item

@@ -56,15 +56,19 @@ struct RFC3339Tests {
 
     /// Found by the frame fuzzer: an offset that moves the instant before year 0 (or
     /// past 9999) used to parse, and writing it back trapped and took the gateway down.
+    /// Year 0 too: PostgreSQL refuses `0000-01-01` ("date/time field value out of
+    /// range"), so a worker could not read such a date back from the journal.
     @Test(arguments: [
-        "0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "9999-12-31T23:59:59.9999Z",
+        "0000-01-01T00:00:00Z", "0000-06-15T12:00:00+02:00", "0001-01-01T00:00:00+00:01",
+        "9999-12-31T23:59:59-00:01", "9999-12-31T23:59:59.9999Z",
     ])
-    func refusesInstantsOutsideFourDigitYears(text: String) {
+    func refusesInstantsOutsideTheYearsOneTo9999(text: String) {
         #expect(RFC3339.parse(text) == nil)
+        #expect(RFC3339.parse(text, tolerant: true) == nil)
     }
 
-    @Test func theEdgesOfFourDigitYearsRoundTrip() throws {
-        for text in ["0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"] {
+    @Test func theEdgesOfTheYearsOneTo9999RoundTrip() throws {
+        for text in ["0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z"] {
             #expect(RFC3339.format(try #require(RFC3339.parse(text))) == text)
         }
     }
@@ -73,5 +77,39 @@ struct RFC3339Tests {
         for seconds in [-1e15, -62_167_219_201.0, 253_402_300_800.0, 1e15, .infinity, -.infinity, .nan] {
             _ = RFC3339.format(Date(timeIntervalSince1970: seconds))
         }
+    }
+
+    // MARK: Offsets
+
+    /// Any offset RFC 3339 allows, even beyond what PostgreSQL's own parser takes
+    /// (±15:59): the instant is converted to UTC here.
+    @Test(arguments: [
+        ("2026-12-06T16:00:00+17:17", "2026-12-05T22:43:00.000Z"),
+        ("2026-12-06T16:00:00-23:59", "2026-12-07T15:59:00.000Z"),
+        ("2026-12-06T16:00:00+00:00", "2026-12-06T16:00:00.000Z"),
+        ("2026-12-06T16:00:00.123456789-00:30", "2026-12-06T16:30:00.123Z"),
+    ])
+    func convertsEveryOffsetToUTC(text: String, utc: String) throws {
+        #expect(RFC3339.format(try #require(RFC3339.parse(text))) == utc)
+    }
+
+    // MARK: Tolerant reading
+
+    @Test(arguments: [
+        ("2026-12-06T16:00:00", "2026-12-06T16:00:00.000Z", ToleratedQuirk.timestampWithoutOffset),
+        ("2026-12-06T16:00:00.5", "2026-12-06T16:00:00.500Z", .timestampWithoutOffset),
+        ("2026-12-06T16:00:00+02", "2026-12-06T14:00:00.000Z", .shortTimestampOffset),
+        ("2026-12-06T16:00:00-0330", "2026-12-06T19:30:00.000Z", .shortTimestampOffset),
+    ])
+    func tolerantReadingAcceptsWhatChargersSend(text: String, utc: String, quirk: ToleratedQuirk) throws {
+        #expect(RFC3339.parse(text) == nil)
+        let parsed = try #require(RFC3339.parse(text, tolerant: true))
+        #expect(RFC3339.format(parsed.date) == utc)
+        #expect(parsed.quirk == quirk)
+    }
+
+    @Test(arguments: ["2026-12-06T16:00:00+2", "2026-12-06T16:00:00+02:0", "2026-12-06T16:00:00+0260", "2026-12-06"])
+    func tolerantReadingStillRefusesTheRest(text: String) {
+        #expect(RFC3339.parse(text, tolerant: true) == nil)
     }
 }

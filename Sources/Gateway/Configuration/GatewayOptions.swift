@@ -20,8 +20,11 @@ struct GatewayOptions: ParsableArguments {
     var registration: String?
     @Option(help: "Id tags: open (all Accepted) or strict (ocpp.id_tags). [env: OCPP_AUTHORIZATION, default: open]")
     var authorization: String?
-    @Option(help: "Accept and ignore unknown payload fields: true or false. [env: OCPP_LENIENT, default: false]")
-    var lenient: String?
+    @Option(
+        help:
+            "Payload validation for stations without their own mode: strict or tolerant (known charger quirks). [env: OCPP_VALIDATION_MODE, default: strict]"
+    )
+    var validationMode: String?
     @Option(
         help: "Heartbeat interval given to accepted stations, seconds. [env: OCPP_HEARTBEAT_INTERVAL, default: 300]")
     var heartbeatInterval: String?
@@ -132,8 +135,14 @@ struct GatewayOptions: ParsableArguments {
             "OCPP_REGISTRATION", flag: registration, default: result.registrationPolicy)
         result.authorizationPolicy = try settings.choice(
             "OCPP_AUTHORIZATION", flag: authorization, default: result.authorizationPolicy)
-        result.lenientValidation = try settings.boolean(
-            "OCPP_LENIENT", flag: lenient, default: result.lenientValidation)
+        // Replaced by OCPP_VALIDATION_MODE; ignoring it silently would change what an
+        // upgraded gateway accepts.
+        guard settings.text("OCPP_LENIENT", flag: nil) == nil else {
+            throw ConfigurationError(
+                setting: "OCPP_LENIENT", reason: "was replaced by OCPP_VALIDATION_MODE (strict or tolerant)")
+        }
+        result.validationMode = try settings.choice(
+            "OCPP_VALIDATION_MODE", flag: validationMode, default: result.validationMode)
         result.heartbeatInterval = try settings.integer(
             "OCPP_HEARTBEAT_INTERVAL", flag: heartbeatInterval, default: result.heartbeatInterval, range: 1...86_400)
         result.bootRetryInterval = try settings.integer(

@@ -1,4 +1,5 @@
 import PostgresNIO
+import Shared
 
 /// Everything the gateway can be configured with. Defaults suit development; the
 /// command line and environment (see ``GatewayCommand``) override them.
@@ -42,8 +43,9 @@ struct GatewaySettings: Sendable {
     var auth = AuthMode.none
     var registrationPolicy = RegistrationPolicy.open
     var authorizationPolicy = AuthorizationPolicy.open
-    /// Accept and ignore payload members the schemas do not define.
-    var lenientValidation = false
+    /// How payloads are read from stations whose own mode is not set
+    /// (`ocpp.stations.validation_mode`): strict, or tolerant of known charger quirks.
+    var validationMode = ValidationMode.strict
 
     /// Seconds; BootNotification.conf's interval when Accepted.
     var heartbeatInterval = 300

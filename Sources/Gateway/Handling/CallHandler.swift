@@ -100,29 +100,29 @@ struct CallHandler: Sendable {
         case .bootNotification:
             return try await bootNotification(station: station, receivedAt: receivedAt)
         case .dataTransfer:
-            return PreparedCall(response: Self.payload(DataTransferResponse(status: .accepted)))
+            return PreparedCall(response: try Self.payload(DataTransferResponse(status: .accepted)))
         case .heartbeat:
-            return PreparedCall(response: Self.payload(HeartbeatResponse(currentTime: receivedAt)))
+            return PreparedCall(response: try Self.payload(HeartbeatResponse(currentTime: receivedAt)))
         case .meterValues:
-            return meterValues(try cast(request))
+            return try meterValues(cast(request))
         case .startTransaction:
             return try await startTransaction(cast(request), station: station)
         case .statusNotification:
-            return statusNotification(try cast(request))
+            return try statusNotification(cast(request))
         case .stopTransaction:
             return try await stopTransaction(cast(request), station: station)
         case .diagnosticsStatusNotification:
-            return PreparedCall(response: Self.payload(DiagnosticsStatusNotificationResponse()))
+            return PreparedCall(response: try Self.payload(DiagnosticsStatusNotificationResponse()))
         case .firmwareStatusNotification:
-            return PreparedCall(response: Self.payload(FirmwareStatusNotificationResponse()))
+            return PreparedCall(response: try Self.payload(FirmwareStatusNotificationResponse()))
         case .logStatusNotification:
-            return PreparedCall(response: Self.payload(LogStatusNotificationResponse()))
+            return PreparedCall(response: try Self.payload(LogStatusNotificationResponse()))
         case .securityEventNotification:
-            return securityEventNotification(try cast(request))
+            return try securityEventNotification(cast(request))
         case .signCertificate:
-            return PreparedCall(response: Self.payload(SignCertificateResponse(status: .accepted)))
+            return PreparedCall(response: try Self.payload(SignCertificateResponse(status: .accepted)))
         case .signedFirmwareStatusNotification:
-            return PreparedCall(response: Self.payload(SignedFirmwareStatusNotificationResponse()))
+            return PreparedCall(response: try Self.payload(SignedFirmwareStatusNotificationResponse()))
         case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
             .remoteStopTransaction, .reset, .unlockConnector, .getDiagnostics, .updateFirmware,
             .getLocalListVersion, .sendLocalList, .cancelReservation, .reserveNow, .clearChargingProfile,
@@ -137,7 +137,7 @@ struct CallHandler: Sendable {
 
     private func authorize(_ request: AuthorizeRequest, station: StationContext) async throws -> PreparedCall {
         let idTagInfo = try await authorizer.authorize(request.idTag, station: station, purpose: .authorize)
-        return PreparedCall(response: Self.payload(AuthorizeResponse(idTagInfo: idTagInfo)))
+        return PreparedCall(response: try Self.payload(AuthorizeResponse(idTagInfo: idTagInfo)))
     }
 
     private func bootNotification(station: StationContext, receivedAt: Date) async throws -> PreparedCall {
@@ -157,17 +157,17 @@ struct CallHandler: Sendable {
             }
         }
         let response = BootNotificationResponse(currentTime: receivedAt, interval: interval, status: status)
-        return PreparedCall(response: Self.payload(response), registrationStatus: status)
+        return PreparedCall(response: try Self.payload(response), registrationStatus: status)
     }
 
-    private func statusNotification(_ request: StatusNotificationRequest) -> PreparedCall {
-        PreparedCall(response: Self.payload(StatusNotificationResponse()), stationTime: request.timestamp)
+    private func statusNotification(_ request: StatusNotificationRequest) throws -> PreparedCall {
+        PreparedCall(response: try Self.payload(StatusNotificationResponse()), stationTime: request.timestamp)
     }
 
-    private func meterValues(_ request: MeterValuesRequest) -> PreparedCall {
+    private func meterValues(_ request: MeterValuesRequest) throws -> PreparedCall {
         // Meter values need not come in time order; the newest is the message's time.
         PreparedCall(
-            response: Self.payload(MeterValuesResponse()), stationTime: request.meterValue.map(\.timestamp).max())
+            response: try Self.payload(MeterValuesResponse()), stationTime: request.meterValue.map(\.timestamp).max())
     }
 
     private func startTransaction(
@@ -177,12 +177,17 @@ struct CallHandler: Sendable {
     {
         let idTagInfo = try await authorizer.authorize(
             request.idTag, station: station, purpose: .startTransaction(connectorID: request.connectorId))
+        // The decoder has bounded the connector id to 32 bits; checked again rather
+        // than converted with a trapping initializer.
+        guard let connectorID = Int32(exactly: request.connectorId) else {
+            throw CallHandlerError.outOfRange(.startTransaction, "connectorId")
+        }
         let key = TransactionStartKey(
-            connectorID: request.connectorId, idTag: request.idTag, startedAt: request.timestamp,
+            connectorID: connectorID, idTag: request.idTag, startedAt: request.timestamp,
             meterStart: request.meterStart)
         let response = StartTransactionResponse(
             idTagInfo: idTagInfo, transactionId: Self.transactionIdPlaceholder)
-        return PreparedCall(response: Self.payload(response), stationTime: request.timestamp, transactionStart: key)
+        return PreparedCall(response: try Self.payload(response), stationTime: request.timestamp, transactionStart: key)
     }
 
     private func stopTransaction(
@@ -194,13 +199,13 @@ struct CallHandler: Sendable {
         if let idTag = request.idTag {
             response.idTagInfo = try await authorizer.authorize(idTag, station: station, purpose: .stopTransaction)
         }
-        return PreparedCall(response: Self.payload(response), stationTime: request.timestamp)
+        return PreparedCall(response: try Self.payload(response), stationTime: request.timestamp)
     }
 
     // MARK: Security whitepaper
 
-    private func securityEventNotification(_ request: SecurityEventNotificationRequest) -> PreparedCall {
-        PreparedCall(response: Self.payload(SecurityEventNotificationResponse()), stationTime: request.timestamp)
+    private func securityEventNotification(_ request: SecurityEventNotificationRequest) throws -> PreparedCall {
+        PreparedCall(response: try Self.payload(SecurityEventNotificationResponse()), stationTime: request.timestamp)
     }
 
     // MARK: Helpers
@@ -209,12 +214,12 @@ struct CallHandler: Sendable {
     /// allocated one (it replaces the member; the payload never goes out with 0).
     static let transactionIdPlaceholder = 0
 
-    /// A typed response as the JSON object of a CALLRESULT payload.
-    static func payload(_ response: some OCPPResponse) -> JSONObject {
-        guard case .object(let object) = response.jsonValue else {
-            // `JSONObjectCodable.encode(to:)` always writes an object.
-            assertionFailure("\(type(of: response)) did not encode as a JSON object")
-            return JSONObject()
+    /// A typed response as the JSON object of a CALLRESULT payload. Throws (the
+    /// station then gets InternalError and retries) where a trap would stop the
+    /// gateway, though neither can happen: a response always encodes as an object.
+    static func payload(_ response: some OCPPResponse) throws -> JSONObject {
+        guard case .object(let object) = try response.jsonValue else {
+            throw CallHandlerError.notAnObject(String(describing: type(of: response)))
         }
         return object
     }
@@ -235,6 +240,10 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
     case notChargePointInitiated(OCPPAction)
     /// A request value whose type is not the action's request type.
     case unexpectedRequestType(OCPPAction, String)
+    /// A field outside the range its decoder checks.
+    case outOfRange(OCPPAction, String)
+    /// A response type that did not encode as a JSON object.
+    case notAnObject(String)
 
     var description: String {
         switch self {
@@ -242,6 +251,10 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
             "\(action.rawValue) is sent by the central system, not answered by it"
         case .unexpectedRequestType(let action, let type):
             "\(type) is not the request type of \(action.rawValue)"
+        case .outOfRange(let action, let field):
+            "\(action.rawValue) \(field) is outside the range its decoder checks"
+        case .notAnObject(let type):
+            "\(type) did not encode as a JSON object"
         }
     }
 }

@@ -7,6 +7,15 @@ struct StationContext: Sendable, Hashable {
     var stationID: Int64
     /// The charge point identity from the URL.
     var identity: String
+    /// The station's own validation mode (`ocpp.stations.validation_mode`); nil
+    /// follows the gateway's OCPP_VALIDATION_MODE.
+    var validationMode: ValidationMode?
+
+    init(stationID: Int64, identity: String, validationMode: ValidationMode? = nil) {
+        self.stationID = stationID
+        self.identity = identity
+        self.validationMode = validationMode
+    }
 }
 
 /// A validated CALL made ready for the ingest writer: the answer to give and what

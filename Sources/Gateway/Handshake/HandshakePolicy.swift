@@ -75,6 +75,7 @@ struct HandshakePolicy: Sendable {
         }
         let selected = offered.contains(Self.subprotocol) ? Self.subprotocol : nil
         return .accept(
-            StationContext(stationID: record.id, identity: identity), record.registrationStatus, subprotocol: selected)
+            StationContext(stationID: record.id, identity: identity, validationMode: record.validationMode),
+            record.registrationStatus, subprotocol: selected)
     }
 }

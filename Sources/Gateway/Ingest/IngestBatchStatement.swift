@@ -13,19 +13,19 @@ import Shared
 ///    sequence (invariant 4). The no-op `DO UPDATE` makes `RETURNING` yield the
 ///    existing id too, also for a start another gateway committed a moment ago.
 /// 2. `prepared` puts the transaction id into the response.
-/// 3. `receipts` records one receipt per (station, message id, digest), the first
-///    copy of the batch, `ON CONFLICT DO NOTHING`: a key it returns is new
-///    (invariant 3).
-/// 4. `inserted` writes the inbox rows of the new CALLs (first copy, new receipt)
-///    and of every connect/disconnect event.
+/// 3. `receipts` records one receipt per (station, action, digest) of the
+///    transaction-related CALLs (the only items with a digest), the first copy of
+///    the batch, `ON CONFLICT DO NOTHING`: a key it returns is new (invariant 3).
+/// 4. `inserted` writes the inbox rows of every other CALL, of the keyed CALLs that
+///    are new (first copy, new receipt) and of every connect/disconnect event.
 /// 5. `notified` wakes the workers once per batch, in the same transaction.
-/// 6. The final SELECT answers per `ord`: a new CALL gets its response; a second
-///    copy in the batch gets the first copy's response; a CALL whose receipt
-///    existed gets the stored response, looked up by primary key. If that receipt
-///    is not visible, because another gateway's transaction inserted it after this
-///    statement's snapshot (`ON CONFLICT` waited for it to commit), `resolved` is
-///    false and the item must be written again in a later batch, whose snapshot
-///    will see it.
+/// 6. The final SELECT answers per `ord`: an unkeyed item gets its own, fresh
+///    response; a new keyed CALL its response; a second copy in the batch the first
+///    copy's; a keyed CALL whose receipt existed the stored response, looked up by
+///    primary key. If that receipt is not visible, because another gateway's
+///    transaction inserted it after this statement's snapshot (`ON CONFLICT` waited
+///    for it to commit), `resolved` is false and the item must be written again in a
+///    later batch, whose snapshot will see it.
 ///
 /// Payloads arrive as JSON text and are stored as `json`, which PostgreSQL only
 /// checks; the worker converts them to `jsonb` once when it applies them, off the
@@ -41,7 +41,8 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         WITH items AS MATERIALIZED (
             SELECT i.ord, i.station_id, i.kind, i.action, i.message_id, i.digest, i.payload,
                    i.response::jsonb AS response, i.station_time, i.received_at,
-                   i.start_connector_id, i.start_id_tag, i.start_started_at, i.start_meter_start
+                   i.start_connector_id, i.start_id_tag, i.start_started_at, i.start_meter_start,
+                   i.digest IS NOT NULL AS keyed
             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[],
                         $8::timestamptz[], $9::timestamptz[], $10::integer[], $11::text[], $12::timestamptz[],
                         $13::bigint[])
@@ -69,35 +70,33 @@ struct IngestBatchStatement: PostgresPreparedStatement {
              AND s.id_tag = i.start_id_tag AND s.started_at = i.start_started_at
              AND s.meter_start = i.start_meter_start
         ), firsts AS (
-            SELECT DISTINCT ON (station_id, message_id, digest)
-                   ord, station_id, message_id, digest, final_response, received_at
+            SELECT DISTINCT ON (station_id, action, digest)
+                   ord, station_id, action, digest, final_response, received_at
             FROM prepared
-            WHERE kind = 'call'
-            ORDER BY station_id, message_id, digest, ord
+            WHERE keyed
+            ORDER BY station_id, action, digest, ord
         ), receipts AS (
-            INSERT INTO ocpp.inbox_receipts (station_id, message_id, payload_digest, response, received_at)
-            SELECT station_id, message_id, digest, final_response, received_at
+            INSERT INTO ocpp.inbox_receipts (station_id, action, payload_digest, response, received_at)
+            SELECT station_id, action, digest, final_response, received_at
             FROM firsts
-            ORDER BY station_id, message_id, digest
-            ON CONFLICT (station_id, message_id, payload_digest) DO NOTHING
-            RETURNING station_id, message_id, payload_digest
+            ORDER BY station_id, action, digest
+            ON CONFLICT (station_id, action, payload_digest) DO NOTHING
+            RETURNING station_id, action, payload_digest
         ), classified AS (
             SELECT p.*, f.ord AS first_ord, f.final_response AS first_response,
                    r.station_id IS NOT NULL AS receipt_is_new
             FROM prepared AS p
             LEFT JOIN firsts AS f
-              ON p.kind = 'call' AND f.station_id = p.station_id AND f.message_id = p.message_id
-             AND f.digest = p.digest
+              ON p.keyed AND f.station_id = p.station_id AND f.action = p.action AND f.digest = p.digest
             LEFT JOIN receipts AS r
-              ON p.kind = 'call' AND r.station_id = p.station_id AND r.message_id = p.message_id
-             AND r.payload_digest = p.digest
+              ON p.keyed AND r.station_id = p.station_id AND r.action = p.action AND r.payload_digest = p.digest
         ), inserted AS (
             INSERT INTO ocpp.inbox (received_at, gateway_id, station_id, kind, action, message_id,
                                     payload_digest, payload, response, station_time)
             SELECT received_at, $14::text, station_id, kind, action, message_id,
                    digest, payload::json, final_response, station_time
             FROM classified
-            WHERE kind <> 'call' OR (receipt_is_new AND first_ord = ord)
+            WHERE NOT keyed OR (receipt_is_new AND first_ord = ord)
             ORDER BY ord
             RETURNING 1
         ), notified AS (
@@ -105,20 +104,20 @@ struct IngestBatchStatement: PostgresPreparedStatement {
             FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
         )
         SELECT (c.ord - 1)::integer,
-               (CASE WHEN c.kind <> 'call' THEN c.final_response
+               (CASE WHEN NOT c.keyed THEN c.final_response
                      WHEN c.receipt_is_new THEN c.first_response
                      ELSE stored.response
                 END)::text AS response,
-               c.kind = 'call' AND NOT (c.receipt_is_new AND c.first_ord = c.ord) AS is_duplicate,
-               c.kind <> 'call' OR c.receipt_is_new OR stored.found IS NOT NULL AS resolved
+               c.keyed AND NOT (c.receipt_is_new AND c.first_ord = c.ord) AS is_duplicate,
+               NOT c.keyed OR c.receipt_is_new OR stored.found IS NOT NULL AS resolved
         FROM classified AS c
         -- LATERAL keeps this a primary-key probe per retransmission whatever the
         -- generic plan's row estimates (a plain join could become a scan).
         LEFT JOIN LATERAL (
             SELECT r.response, true AS found
             FROM ocpp.inbox_receipts AS r
-            WHERE c.kind = 'call' AND NOT c.receipt_is_new AND r.station_id = c.station_id
-              AND r.message_id = c.message_id AND r.payload_digest = c.digest
+            WHERE c.keyed AND NOT c.receipt_is_new AND r.station_id = c.station_id
+              AND r.action = c.action AND r.payload_digest = c.digest
         ) AS stored ON true
         CROSS JOIN (SELECT count(*) FROM notified) AS notifications
         ORDER BY c.ord
@@ -144,7 +143,7 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         bindings.append(NullableArray(items.map { $0.response.map(Self.json) }))
         bindings.append(NullableArray(items.map { $0.stationTime.map(RoundedTimestamp.init) }))
         bindings.append(items.map { RoundedTimestamp($0.receivedAt) })
-        bindings.append(NullableArray(items.map { $0.transactionStart.map { Int32($0.connectorID) } }))
+        bindings.append(NullableArray(items.map(\.transactionStart?.connectorID)))
         bindings.append(NullableArray(items.map(\.transactionStart?.idTag)))
         bindings.append(NullableArray(items.map { $0.transactionStart.map { RoundedTimestamp($0.startedAt) } }))
         bindings.append(NullableArray(items.map { $0.transactionStart.map { Int64($0.meterStart) } }))

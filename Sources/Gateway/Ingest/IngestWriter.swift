@@ -155,8 +155,8 @@ actor IngestWriter: Service {
         }
         switch item.kind {
         case .call:
-            guard item.messageID != nil, item.payloadDigest != nil else {
-                throw .invalidItem("a CALL needs a message id and a payload digest")
+            guard item.messageID != nil, item.action != nil, item.payloadJSON != nil else {
+                throw .invalidItem("a CALL needs a message id, an action and a payload")
             }
         case .connected, .disconnected:
             guard item.transactionStart == nil else {

@@ -23,7 +23,9 @@ struct RoundedTimestamp: PostgresNonThrowingEncodable, PostgresArrayEncodable {
         into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
         let microseconds = (date.timeIntervalSince(Self.postgresEpoch) * 1_000_000).rounded()
-        buffer.writeInteger(Int64(microseconds))
+        // Dates from the wire are years 1 to 9999 (RFC3339), far inside 64 bits; the
+        // bounds keep any other Date from trapping in the conversion.
+        buffer.writeInteger(Int64(exactly: microseconds) ?? (microseconds < 0 ? .min : .max))
     }
 
     private static let postgresEpoch = Date(timeIntervalSince1970: 946_684_800)

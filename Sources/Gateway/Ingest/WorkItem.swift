@@ -22,11 +22,15 @@ struct WorkItem: Sendable {
     var action: String?
     /// The OCPP unique id (CALLs only).
     var messageID: String?
-    /// The payload as compact JSON text: the CALL's, or the event's details for
-    /// connect/disconnect. Serialized once, for both the row and the digest.
+    /// The payload as compact JSON text: for a CALL the typed request written back
+    /// in its canonical form (date-times in UTC, tolerated quirks normalized), which
+    /// is what the worker reads; for connect/disconnect the event's details.
+    /// Serialized once, for both the row and the digest.
     var payloadJSON: String?
-    /// SHA-256 of ``payloadJSON``; with the station and message id, the
-    /// retransmission key (CALLs only).
+    /// SHA-256 of ``payloadJSON``, for the transaction-related actions only: with the
+    /// station and the action, the content key that makes a retry of one of them,
+    /// whatever its unique id, the same journal row (invariant 3). Every other CALL
+    /// has none and is journaled and answered afresh.
     var payloadDigest: [UInt8]?
     /// True when a string in the payload holds U+0000, which PostgreSQL text cannot
     /// hold: the `json` column would take it, but the worker could not apply it.
@@ -40,25 +44,38 @@ struct WorkItem: Sendable {
     /// database sequence in the batch statement.
     var transactionStart: TransactionStartKey?
 
-    init(
-        kind: Kind, stationID: Int64, receivedAt: Date, action: String? = nil, messageID: String? = nil,
-        payload: JSONObject? = nil, response: JSONObject? = nil, stationTime: Date? = nil,
-        transactionStart: TransactionStartKey? = nil
-    ) {
+    /// A connect or disconnect event, with its details.
+    init(kind: Kind, stationID: Int64, receivedAt: Date, payload: JSONObject? = nil) {
         self.kind = kind
         self.stationID = stationID
         self.receivedAt = receivedAt
-        self.action = action
+        guard let payload else { return }
+        var writer = JSONWriter()
+        writer.value(.object(payload))
+        setPayload(writer.bytes, keyedByContent: false)
+    }
+
+    /// A station's CALL, validated and answered (but not yet acknowledged).
+    init(
+        call request: any OCPPRequest, stationID: Int64, receivedAt: Date, messageID: String,
+        response: JSONObject?, stationTime: Date? = nil, transactionStart: TransactionStartKey? = nil
+    ) {
+        let action = type(of: request).action
+        self.kind = .call
+        self.stationID = stationID
+        self.receivedAt = receivedAt
+        self.action = action.rawValue
         self.messageID = messageID
         self.response = response
         self.stationTime = stationTime
         self.transactionStart = transactionStart
-        guard let payload else { return }
-        var writer = JSONWriter()
-        writer.value(.object(payload))
-        payloadJSON = writer.string
-        payloadHoldsNUL = Self.holdsNULEscape(writer.bytes)
-        if kind == .call { payloadDigest = Array(SHA256.hash(data: writer.bytes)) }
+        setPayload(request.jsonBytes, keyedByContent: action.isTransactionRelated)
+    }
+
+    private mutating func setPayload(_ json: [UInt8], keyedByContent: Bool) {
+        payloadJSON = String(decoding: json, as: UTF8.self)
+        payloadHoldsNUL = Self.holdsNULEscape(json)
+        if keyedByContent { payloadDigest = Array(SHA256.hash(data: json)) }
     }
 
     /// Whether compact JSON from ``JSONWriter`` has a `\u0000` escape, the only way
@@ -82,7 +99,8 @@ struct WorkItem: Sendable {
 
 /// What makes two StartTransaction.req the same start, whatever their unique ids.
 struct TransactionStartKey: Sendable, Hashable {
-    var connectorID: Int
+    /// 32 bits, as the column: the decoder has checked the range.
+    var connectorID: Int32
     var idTag: String
     var startedAt: Date
     var meterStart: Int
@@ -91,9 +109,10 @@ struct TransactionStartKey: Sendable, Hashable {
 /// The result of making one work item durable.
 struct IngestOutcome: Sendable, Equatable {
     /// The CALLRESULT payload to send: the prepared one (with the transaction id
-    /// filled in), or, for a retransmission, the answer given the first time.
+    /// filled in), or, for a retransmission of a transaction-related message, the
+    /// answer given the first time.
     var response: JSONObject?
-    /// True when the CALL had been received before (same station, unique id and
-    /// payload) and so caused no second effect.
+    /// True when a transaction-related CALL had been received before (same station,
+    /// action and payload) and so caused no second effect.
     var isDuplicate: Bool
 }

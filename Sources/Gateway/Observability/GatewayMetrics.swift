@@ -32,6 +32,9 @@ struct GatewayMetrics: Sendable {
     /// untrusted client certificate, or not TLS at all.
     let tlsHandshakeFailures = Counter(label: "ocpp_gateway_tls_handshake_failures_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
+    /// Deviations from the schemas accepted from stations in tolerant mode, by quirk
+    /// (``ToleratedQuirk``): which leniencies the fleet relies on.
+    let toleratedQuirks = ToleratedQuirkCounters()
 
     /// Queued commands by action and outcome: `sent`, `answered`, `failed` (a
     /// CALLERROR), `invalid_response`, `timed_out`, `rejected` (unfit to send).
@@ -46,5 +49,14 @@ struct GatewayMetrics: Sendable {
 
     func callError(_ code: OCPPErrorCode) {
         callErrors(code.rawValue).increment()
+    }
+}
+
+/// `ocpp_gateway_tolerated_quirks_total{quirk}`, told by the decoder.
+struct ToleratedQuirkCounters: ToleratedQuirkObserver {
+    private let counters = LabeledCounters(label: "ocpp_gateway_tolerated_quirks_total", dimensions: ["quirk"])
+
+    func tolerated(_ quirk: ToleratedQuirk) {
+        counters(quirk.rawValue).increment()
     }
 }

@@ -8,9 +8,9 @@ import Shared
 
 /// The station a handshake names, with what authenticates it.
 struct StationByIdentityStatement: PostgresPreparedStatement {
-    typealias Row = (Int64, String, String?, String?)
+    typealias Row = (Int64, String, String?, String?, String?)
     static let sql = """
-        SELECT id, registration_status, password_hash, pending_password_hash FROM ocpp.stations
+        SELECT id, registration_status, password_hash, pending_password_hash, validation_mode FROM ocpp.stations
         WHERE identity = $1
         """
     static let bindingDataTypes: [PostgresDataType] = [.text]

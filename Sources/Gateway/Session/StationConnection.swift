@@ -87,8 +87,10 @@ actor StationConnection {
 
     private func handle(_ call: Call, receivedAt: Date) async {
         let request: any OCPPRequest
+        var options = dependencies.decodingOptions
+        if let mode = station.validationMode { options.mode = mode }
         do {
-            request = try call.decodeRequest(receivedBy: .centralSystem, options: dependencies.decodingOptions)
+            request = try call.decodeRequest(receivedBy: .centralSystem, options: options)
         } catch {
             logger.notice("refused \(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown action"): \(error)")
             dependencies.metrics.message(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown", outcome: "error")
@@ -107,9 +109,10 @@ actor StationConnection {
 
         do {
             let prepared = try await dependencies.calls.prepare(request, station: station, receivedAt: receivedAt)
+            // The request is journaled as read (canonical JSON: UTC date-times, quirks
+            // normalized), so that the worker can apply whatever was acknowledged.
             let item = WorkItem(
-                kind: .call, stationID: station.stationID, receivedAt: receivedAt, action: action.rawValue,
-                messageID: call.messageID, payload: call.payload,
+                call: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
                 response: prepared.response, stationTime: prepared.stationTime,
                 transactionStart: prepared.transactionStart)
             // Valid JSON, but PostgreSQL's JSON types cannot hold it: a retry would

@@ -10,6 +10,8 @@ struct StationRecord: Sendable, Hashable {
     /// The password hash, and while a new password is being pushed to the station
     /// (ChangeConfiguration AuthorizationKey) the new one's: either is accepted.
     var passwordHashes: [String] = []
+    /// `strict` or `tolerant`; nil follows the gateway's default.
+    var validationMode: ValidationMode?
 }
 
 /// The station rows the gateway reads and writes outside the ingest batches:
@@ -39,10 +41,11 @@ struct PostgresStationStore: StationStore {
 
     func find(identity: String) async throws -> StationRecord? {
         let rows = try await client.rows(of: StationByIdentityStatement(identity: identity), logger: logger)
-        guard let (id, status, hash, pendingHash) = rows.first else { return nil }
+        guard let (id, status, hash, pendingHash, mode) = rows.first else { return nil }
         return StationRecord(
             id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending,
-            passwordHashes: [hash, pendingHash].compactMap { $0 })
+            passwordHashes: [hash, pendingHash].compactMap { $0 },
+            validationMode: mode.flatMap(ValidationMode.init(rawValue:)))
     }
 
     func register(identity: String, status: RegistrationStatus) async throws -> StationRecord {

@@ -21,7 +21,7 @@ public struct OutboundCommand: Sendable {
 
     /// A command from a typed request.
     public init<Request: OCPPRequest>(_ request: Request) throws(OutboundCommandError) {
-        guard case .object(let payload) = request.jsonValue else {
+        guard case .object(let payload)? = try? request.jsonValue else {
             preconditionFailure("a request encodes as a JSON object")
         }
         try self.init(action: Request.action.rawValue, payload: payload)

@@ -143,8 +143,8 @@ enum CoreSpecs {
         MessageSpec(
             "MeterValues", sender: .chargePoint,
             request: [
-                .required("connectorId", .integer),
-                .optional("transactionId", .integer),
+                .required("connectorId", .boundedInteger(.connectorID)),
+                .optional("transactionId", .boundedInteger(.int32)),
                 .required("meterValue", .array(of: meterValue, minItems: 1)),
             ],
             response: []),
@@ -167,10 +167,10 @@ enum CoreSpecs {
         MessageSpec(
             "StartTransaction", sender: .chargePoint,
             request: [
-                .required("connectorId", .integer),
+                .required("connectorId", .boundedInteger(.transactionConnectorID)),
                 .required("idTag", .string(maxLength: 20)),
                 .required("meterStart", .integer),
-                .optional("reservationId", .integer),
+                .optional("reservationId", .boundedInteger(.int32)),
                 .required("timestamp", .dateTime),
             ],
             response: [
@@ -180,7 +180,7 @@ enum CoreSpecs {
         MessageSpec(
             "StatusNotification", sender: .chargePoint,
             request: [
-                .required("connectorId", .integer),
+                .required("connectorId", .boundedInteger(.connectorID)),
                 .required(
                     "errorCode",
                     .enumeration([
@@ -207,7 +207,7 @@ enum CoreSpecs {
                 .optional("idTag", .string(maxLength: 20)),
                 .required("meterStop", .integer),
                 .required("timestamp", .dateTime),
-                .required("transactionId", .integer),
+                .required("transactionId", .boundedInteger(.int32)),
                 .optional(
                     "reason",
                     .enumeration([
@@ -261,7 +261,7 @@ extension CoreSpecs {
         .accepted(
             "vendor field and null optional, lenient", .bootNotification, .request,
             #"{"chargePointVendor":"ABB","chargePointModel":"Terra AC","firmwareVersion":null,"vendorInfo":{"hw":"2.1"}}"#,
-            options: .lenient, decodesAs: #"{"chargePointVendor":"ABB","chargePointModel":"Terra AC"}"#),
+            options: .tolerant, decodesAs: #"{"chargePointVendor":"ABB","chargePointModel":"Terra AC"}"#),
         .refused(
             "vendor field, strict", .bootNotification, .request,
             #"{"chargePointVendor":"ABB","chargePointModel":"Terra AC","vendorInfo":{"hw":"2.1"}}"#,

@@ -100,6 +100,8 @@ enum ExampleGenerator {
             .string("https://files.example.com/\(name)/\(item)/file.bin")
         case .integer:
             .integer(Int64(42 + item))
+        case .boundedInteger(let range):
+            .integer(Int64(min(max(42 + item, range.lowerBound), range.upperBound)))
         case .number(let multipleOf):
             multipleOf == nil ? .double(12.25 + Double(item)) : (item == 0 ? .double(12.3) : .double(45.6))
         case .boolean:
@@ -215,6 +217,9 @@ enum ExampleGenerator {
             case .integer:
                 accept("negative integer at \(at)", path, .integer(-1))
                 accept("zero at \(at)", path, .integer(0))
+            case .boundedInteger(let range):
+                accept("the lowest allowed integer at \(at)", path, .integer(Int64(range.lowerBound)))
+                accept("the highest allowed integer at \(at)", path, .integer(Int64(range.upperBound)))
                 if draft == .draft06 {
                     accept(
                         "17.0 at \(at): a draft-06 schema counts a number with a zero fraction as an integer", path,
@@ -260,7 +265,7 @@ enum ExampleGenerator {
             for wrong in wrongTypeValues(for: type) {
                 refuse("\(wrong.jsonText) at \(at), which is \(typeName(type))", path, wrong, .typeConstraintViolation)
             }
-            if case .integer = type, draft == .draft04 {
+            if type.isInteger, draft == .draft04 {
                 for (text, number) in [("1.0", 1.0), ("1e2", 100.0)] {
                     refuse(
                         "\(text) at \(at): a draft-04 schema counts only numbers without fraction or exponent as integers",
@@ -291,6 +296,12 @@ enum ExampleGenerator {
                     refuse(
                         "\"\(wrongValue)\" at \(at), not in the enum", path, .string(wrongValue),
                         .propertyConstraintViolation)
+                }
+            case .boundedInteger(let range):
+                for outside in [Int64(range.lowerBound) - 1, Int64(range.upperBound) + 1] {
+                    refuse(
+                        "\(outside) at \(at), outside \(range.lowerBound)...\(range.upperBound)", path,
+                        .integer(outside), .propertyConstraintViolation)
                 }
             case .dateTime:
                 for date in invalidDates {
@@ -334,7 +345,7 @@ enum ExampleGenerator {
         switch type {
         case .string, .uri, .dateTime, .enumeration:
             return [integer, fraction, boolean, .null, object, array]
-        case .integer:
+        case .integer, .boundedInteger:
             return [string, fraction, boolean, .null, object, array]
         case .number:
             return [string, boolean, .null, object, array]
@@ -352,6 +363,7 @@ enum ExampleGenerator {
         case .string(let maxLength): maxLength.map { "a string of at most \($0)" } ?? "a string"
         case .uri: "a URI string"
         case .integer: "an integer"
+        case .boundedInteger(let range): "an integer from \(range.lowerBound) to \(range.upperBound)"
         case .number: "a number"
         case .boolean: "a boolean"
         case .dateTime: "a date-time string"

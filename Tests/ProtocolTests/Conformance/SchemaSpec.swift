@@ -18,6 +18,10 @@ enum FieldType: Sendable {
     case uri
     /// `type: integer`.
     case integer
+    /// `type: integer` that the specification's text, or the column it is stored in,
+    /// bounds (``ClosedRange/int32``, ``ClosedRange/connectorID`` ...): a value
+    /// outside is a PropertyConstraintViolation.
+    case boundedInteger(ClosedRange<Int>)
     /// `type: number`, with `multipleOf` when the schema has one.
     case number(multipleOf: Double?)
     /// `type: boolean`.
@@ -30,6 +34,15 @@ enum FieldType: Sendable {
     case object([FieldSpec])
     /// `type: array` of items of one type, with `minItems` (0 when the schema has none).
     indirect case array(of: FieldType, minItems: Int)
+}
+
+extension FieldType {
+    var isInteger: Bool {
+        switch self {
+        case .integer, .boundedInteger: true
+        default: false
+        }
+    }
 }
 
 /// One property of an object schema.
@@ -164,16 +177,17 @@ let registeredActions: Set<OCPPAction> = {
 func decode(
     _ action: OCPPAction, _ side: MessageSide, _ payload: JSONValue, options: DecodingOptions = .strict
 ) -> DecodeOutcome {
+    let decoded: any JSONObjectCodable
     do {
         switch side {
-        case .request:
-            return .accepted(try action.decodeRequest(payload, options: options).jsonValue)
-        case .response:
-            return .accepted(try action.decodeResponse(payload, options: options).jsonValue)
+        case .request: decoded = try action.decodeRequest(payload, options: options)
+        case .response: decoded = try action.decodeResponse(payload, options: options)
         }
     } catch {
         return .refused(error.code, path: error.path.description)
     }
+    // A decoded value always encodes back as valid JSON (the writer writes nothing else).
+    return .accepted(try! decoded.jsonValue)
 }
 
 // MARK: - Hand-written examples

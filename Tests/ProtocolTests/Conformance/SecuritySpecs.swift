@@ -82,7 +82,7 @@ enum SecuritySpecs {
                         "BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded",
                         "UploadFailure", "Uploading",
                     ])),
-                .optional("requestId", .integer),
+                .optional("requestId", .boundedInteger(.int32)),
             ],
             response: []),
         MessageSpec(
@@ -107,7 +107,7 @@ enum SecuritySpecs {
                         "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled",
                         "InstallVerificationFailed", "InvalidSignature", "SignatureVerified",
                     ])),
-                .optional("requestId", .integer),
+                .optional("requestId", .boundedInteger(.int32)),
             ],
             response: []),
         MessageSpec(

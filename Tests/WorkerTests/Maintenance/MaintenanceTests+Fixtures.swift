@@ -74,9 +74,9 @@ extension MaintenanceTests {
                 VALUES (\(station), 1, 'DataTransfer', '{"messageId": "old"}', now() - interval '31 days'),
                        (\(station), 2, 'DataTransfer', '{"messageId": "new"}', now() - interval '29 days')
             )
-            INSERT INTO ocpp.inbox_receipts (station_id, message_id, payload_digest, response, received_at)
-            VALUES (\(station), 'old', '\\x01', '{}', now() - interval '4 days'),
-                   (\(station), 'new', '\\x02', '{}', now() - interval '2 days')
+            INSERT INTO ocpp.inbox_receipts (station_id, action, payload_digest, response, received_at)
+            VALUES (\(station), 'MeterValues', convert_to('old', 'UTF8'), '{}', now() - interval '4 days'),
+                   (\(station), 'MeterValues', convert_to('new', 'UTF8'), '{}', now() - interval '2 days')
             """, logger: TestDatabase.logger
         ).collect()
     }
@@ -87,7 +87,8 @@ extension MaintenanceTests {
         (
             try await strings("SELECT status FROM ocpp.status_events ORDER BY status", client),
             try await strings("SELECT payload->>'messageId' FROM ocpp.station_events ORDER BY 1", client),
-            try await strings("SELECT message_id FROM ocpp.inbox_receipts ORDER BY 1", client)
+            try await strings(
+                "SELECT convert_from(payload_digest, 'UTF8') FROM ocpp.inbox_receipts ORDER BY 1", client)
         )
     }
 

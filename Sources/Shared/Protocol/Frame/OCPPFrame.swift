@@ -41,7 +41,9 @@ public struct Call: Sendable, Hashable {
 
     /// A CALL carrying a typed request.
     public init<Request: OCPPRequest>(messageID: String, request: Request) {
-        guard case .object(let payload) = request.jsonValue else {
+        // Requests the central system builds itself; an OCPP object always encodes
+        // as an object and parses back.
+        guard case .object(let payload)? = try? request.jsonValue else {
             preconditionFailure("a request always encodes as an object")
         }
         self.init(messageID: messageID, action: Request.action.rawValue, payload: payload)

@@ -96,6 +96,17 @@ public enum OCPPAction: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// StartTransaction, StopTransaction and MeterValues: the messages a charger
+    /// queues while offline and retries until answered (OCPP 1.6 section 3.7), some
+    /// stacks with a new unique id for every retry. The central system recognises a
+    /// retry of these by content; every other action is answered afresh each time.
+    public var isTransactionRelated: Bool {
+        switch self {
+        case .startTransaction, .stopTransaction, .meterValues: true
+        default: false
+        }
+    }
+
     /// Who sends the CALL for this action.
     public var directions: MessageDirections {
         switch self {

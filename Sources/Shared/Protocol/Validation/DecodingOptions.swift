@@ -1,24 +1,41 @@
-/// How strictly payloads are read.
-public struct DecodingOptions: Sendable, Hashable {
-    /// Accept and ignore object members the schema does not define, and read an
-    /// optional field given as `null` as absent.
-    ///
-    /// The OCPP 1.6 schemas set `additionalProperties: false`, so the default refuses
-    /// both; real chargers send vendor extras, which is what this switch is for.
-    public var lenient: Bool
+/// How payloads are read.
+public struct DecodingOptions: Sendable {
+    /// Strict (the schemas) or tolerant (the schemas plus the known quirks of real
+    /// chargers, see ``ToleratedQuirk``).
+    public var mode: ValidationMode
 
     /// The JSON Schema draft of the message's schema. The OCPP 1.6 schemas are
     /// draft-04, where `1.0` is not an integer; the security whitepaper's are draft-06,
     /// where it is. ``OCPPAction/decodeRequest(_:options:)`` sets it per action.
     public var schemaDraft: JSONSchemaDraft
 
-    public init(lenient: Bool = false, schemaDraft: JSONSchemaDraft = .draft04) {
-        self.lenient = lenient
+    /// Told about every quirk accepted in tolerant mode; nil: nobody counts them.
+    public var quirkObserver: (any ToleratedQuirkObserver)?
+
+    /// The longest string tolerant decoding keeps when a field is over its CiString
+    /// limit (in characters). The longest limit in OCPP 1.6 is 500 (CiString500);
+    /// chargers that overrun a limit do so by a few characters, and the cap keeps a
+    /// station from storing unbounded text in fields meant to be short.
+    public static let tolerantStringCap = 1_000
+
+    public init(
+        mode: ValidationMode = .strict, schemaDraft: JSONSchemaDraft = .draft04,
+        quirkObserver: (any ToleratedQuirkObserver)? = nil
+    ) {
+        self.mode = mode
         self.schemaDraft = schemaDraft
+        self.quirkObserver = quirkObserver
     }
 
-    public static let strict = DecodingOptions(lenient: false)
-    public static let lenient = DecodingOptions(lenient: true)
+    public static let strict = DecodingOptions(mode: .strict)
+    public static let tolerant = DecodingOptions(mode: .tolerant)
+
+    public var isTolerant: Bool { mode == .tolerant }
+
+    /// Counts a quirk that tolerant decoding accepted.
+    func noteTolerated(_ quirk: ToleratedQuirk) {
+        quirkObserver?.tolerated(quirk)
+    }
 }
 
 /// The JSON Schema drafts the OCPP 1.6 schemas are written in; they differ in what

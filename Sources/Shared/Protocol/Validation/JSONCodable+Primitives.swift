@@ -11,15 +11,24 @@ extension String: JSONFieldCodable {
 
 /// JSON Schema `integer`. Under draft-04 (the 1.6 schemas) a number written with a
 /// fraction or exponent (`1.0`, `1e2`) is not an integer; under draft-06 (the
-/// security whitepaper's) any number with a zero fraction is.
+/// security whitepaper's) any number with a zero fraction is. An integer beyond 64
+/// bits (which the parser keeps as a double) is out of range for every field; the
+/// fields that land in narrower columns check their own range
+/// (``JSONObjectReader/required(_:in:)``). Tolerant decoding also reads an integer
+/// sent as a string (`"1"`).
 extension Int: JSONFieldCodable {
     public static func decode(from value: JSONValue, options: DecodingOptions) throws(ValidationError) -> Int {
         switch value {
         case .integer(let integer):
             return Int(integer)
-        case .double(let double)
-        where options.schemaDraft == .draft06 && double == double.rounded() && abs(double) < 9.0e18:
+        case .double(let double) where double == double.rounded() && abs(double) >= 9.0e18:
+            throw ValidationError(.propertyConstraintViolation, "out of range: integers are at most 64 bits")
+        case .double(let double) where options.schemaDraft == .draft06 && double == double.rounded():
             return Int(double)
+        case .string(let text) where options.isTolerant:
+            guard let integer = Int(text) else { throw .wrongType(expected: "integer", found: value) }
+            options.noteTolerated(.numberAsString)
+            return integer
         default:
             throw .wrongType(expected: "integer", found: value)
         }
@@ -28,13 +37,31 @@ extension Int: JSONFieldCodable {
     public func encode(to writer: inout JSONWriter) { writer.integer(self) }
 }
 
-/// JSON Schema `number`: integers and fractions alike.
+/// JSON Schema `number`: integers and fractions alike. Tolerant decoding also reads
+/// a number sent as a string (`"230.5"`), written as JSON writes numbers.
 extension Double: JSONFieldCodable {
     public static func decode(from value: JSONValue, options: DecodingOptions) throws(ValidationError) -> Double {
         switch value {
         case .integer(let integer): return Double(integer)
         case .double(let double): return double
+        case .string(let text) where options.isTolerant:
+            // Double(_:) also reads "nan", "inf" and hexadecimal floats, none of which
+            // JSON can write back: only JSON's number characters, and a finite result.
+            guard text.utf8.allSatisfy(Self.isJSONNumberByte), let number = Double(text), number.isFinite else {
+                throw .wrongType(expected: "number", found: value)
+            }
+            options.noteTolerated(.numberAsString)
+            return number
         default: throw .wrongType(expected: "number", found: value)
+        }
+    }
+
+    private static func isJSONNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+            UInt8(ascii: "e"), UInt8(ascii: "E"):
+            true
+        default: false
         }
     }
 
@@ -51,13 +78,16 @@ extension Bool: JSONFieldCodable {
 }
 
 /// JSON Schema `string` with `format: date-time`: RFC 3339 in, UTC milliseconds out.
+/// Tolerant decoding also reads a date-time without an offset (as UTC) and one with
+/// a short offset (`+02`, `+0200`).
 extension Date: JSONFieldCodable {
     public static func decode(from value: JSONValue, options: DecodingOptions) throws(ValidationError) -> Date {
         guard case .string(let text) = value else { throw .wrongType(expected: "string", found: value) }
-        guard let date = RFC3339.parse(text) else {
+        guard let parsed = RFC3339.parse(text, tolerant: options.isTolerant) else {
             throw ValidationError(.propertyConstraintViolation, "not an RFC 3339 date-time")
         }
-        return date
+        if let quirk = parsed.quirk { options.noteTolerated(quirk) }
+        return parsed.date
     }
 
     public func encode(to writer: inout JSONWriter) { writer.string(RFC3339.format(self)) }

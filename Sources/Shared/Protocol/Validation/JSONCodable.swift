@@ -41,12 +41,15 @@ extension JSONObjectCodable {
         self = try Self.decode(from: json, options: options)
     }
 
-    /// The compact JSON text of this value.
+    /// This value as a parsed JSON tree. The writer only produces valid JSON, so
+    /// parsing it back fails only past the parser's nesting limit, which no OCPP type
+    /// reaches; it throws rather than trap all the same.
     public var jsonValue: JSONValue {
-        var writer = JSONWriter()
-        encode(to: &writer)
-        // The writer only produces valid JSON, so parsing it back cannot fail.
-        return try! JSONParser.parse(writer.bytes)
+        get throws(JSONParseError) {
+            var writer = JSONWriter()
+            encode(to: &writer)
+            return try JSONParser.parse(writer.bytes)
+        }
     }
 
     public var jsonBytes: [UInt8] {

@@ -3,7 +3,13 @@
 /// a missing required field is `OccurenceConstraintViolation`, a wrong JSON type is
 /// `TypeConstraintViolation`, a value outside its length, enumeration, range or
 /// format is `PropertyConstraintViolation`, and a member the schema does not define
-/// is `FormationViolation` (unless decoding is lenient).
+/// is `FormationViolation` (unless decoding is tolerant).
+///
+/// In tolerant mode (``ValidationMode/tolerant``) it also accepts, and reports to
+/// the options' quirk observer: `null` or an empty string for an optional field that
+/// is not a string (read as absent), strings over their length limit up to
+/// ``DecodingOptions/tolerantStringCap``, sampled-value enumerations outside their
+/// lists (kept as sent) and unknown members (ignored).
 public struct JSONObjectReader {
     private let object: JSONObject
     public let options: DecodingOptions
@@ -33,11 +39,49 @@ public struct JSONObjectReader {
         throws(ValidationError) -> T?
     {
         guard let value = lookup(key) else { return nil }
+        if options.isTolerant, T.self != String.self, case .string(let text) = value, text.isEmpty {
+            options.noteTolerated(.emptyStringForOptional)
+            return nil
+        }
         do {
             return try T.decode(from: value, options: options)
         } catch {
             throw error.prepending(.key(key))
         }
+    }
+
+    // MARK: Integers with a range (those stored in 32-bit columns, and the spec's minimums)
+
+    public mutating func required(_ key: String, in range: ClosedRange<Int>) throws(ValidationError) -> Int {
+        guard let value = try optional(key, in: range) else { throw .missing(key) }
+        return value
+    }
+
+    public mutating func optional(_ key: String, in range: ClosedRange<Int>) throws(ValidationError) -> Int? {
+        guard let value: Int = try optional(key) else { return nil }
+        guard range.contains(value) else {
+            throw ValidationError(
+                .propertyConstraintViolation, "must be between \(range.lowerBound) and \(range.upperBound)",
+                at: FieldPath([.key(key)]))
+        }
+        return value
+    }
+
+    // MARK: Enumerations kept as sent when tolerant
+
+    /// An optional enumeration whose values outside the list tolerant decoding keeps
+    /// as sent, in `unrecognized[key]` (the typed value is then nil); strict decoding
+    /// refuses them as usual.
+    public mutating func optional<E: OCPPEnum>(
+        _ key: String, keepingUnrecognizedIn unrecognized: inout [String: String]
+    ) throws(ValidationError) -> E? {
+        guard options.isTolerant, let value = lookup(key), case .string(let text) = value, !text.isEmpty,
+            E(rawValue: text) == nil
+        else { return try optional(key) }
+        try Self.checkLength(text, maxLength: DecodingOptions.tolerantStringCap, at: FieldPath([.key(key)]))
+        options.noteTolerated(.valueOutsideEnumeration)
+        unrecognized[key] = text
+        return nil
     }
 
     // MARK: Strings with a length limit (CiString20, CiString25 ... and other maxLength)
@@ -49,7 +93,7 @@ public struct JSONObjectReader {
 
     public mutating func optional(_ key: String, maxLength: Int) throws(ValidationError) -> String? {
         guard let value: String = try optional(key) else { return nil }
-        try Self.checkLength(value, maxLength: maxLength, at: FieldPath([.key(key)]))
+        try checkLength(value, maxLength: maxLength, at: FieldPath([.key(key)]))
         return value
     }
 
@@ -57,7 +101,7 @@ public struct JSONObjectReader {
     public mutating func optional(_ key: String, elementMaxLength: Int) throws(ValidationError) -> [String]? {
         guard let values: [String] = try optional(key) else { return nil }
         for (index, value) in values.enumerated() {
-            try Self.checkLength(value, maxLength: elementMaxLength, at: FieldPath([.key(key), .index(index)]))
+            try checkLength(value, maxLength: elementMaxLength, at: FieldPath([.key(key), .index(index)]))
         }
         return values
     }
@@ -116,23 +160,42 @@ public struct JSONObjectReader {
 
     // MARK: Internals
 
-    /// Finds a member and counts it as known. In lenient mode a `null` reads as absent.
+    /// Finds a member and counts it as known. In tolerant mode a `null` reads as absent.
     private mutating func lookup(_ key: String) -> JSONValue? {
         for (position, member) in object.members.enumerated() where member.key == key {
             if position < 64 { consumedMask |= 1 << UInt64(position) }
-            if options.lenient, case .null = member.value { return nil }
+            if options.isTolerant, case .null = member.value {
+                options.noteTolerated(.nullForOptional)
+                return nil
+            }
             return member.value
         }
         return nil
     }
 
-    /// Refuses members the decoder never asked for, unless decoding is lenient.
+    /// Refuses members the decoder never asked for, unless decoding is tolerant.
     mutating func finish() throws(ValidationError) {
-        guard !options.lenient else { return }
         for (position, member) in object.members.enumerated()
         where position >= 64 || consumedMask & (1 << UInt64(position)) == 0 {
-            throw ValidationError(
-                .formationViolation, "field is not defined by the schema", at: FieldPath([.key(member.key)]))
+            guard options.isTolerant else {
+                throw ValidationError(
+                    .formationViolation, "field is not defined by the schema", at: FieldPath([.key(member.key)]))
+            }
+            options.noteTolerated(.unknownMember)
+        }
+    }
+
+    /// The string's length limit; tolerant decoding keeps longer strings up to
+    /// ``DecodingOptions/tolerantStringCap``.
+    private func checkLength(_ value: String, maxLength: Int, at path: FieldPath) throws(ValidationError) {
+        guard options.isTolerant, maxLength < DecodingOptions.tolerantStringCap else {
+            return try Self.checkLength(value, maxLength: maxLength, at: path)
+        }
+        do {
+            try Self.checkLength(value, maxLength: maxLength, at: path)
+        } catch {
+            try Self.checkLength(value, maxLength: DecodingOptions.tolerantStringCap, at: path)
+            options.noteTolerated(.overlongString)
         }
     }
 

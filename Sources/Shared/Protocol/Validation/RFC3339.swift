@@ -6,15 +6,32 @@ import Foundation
 /// (`2024-05-01T10:00:00.123456+02:00`, `...Z`, lower-case `t`/`z` too) and refuses
 /// everything else, including a missing offset. Writing is always UTC with
 /// milliseconds and `Z` (`2024-05-01T08:00:00.123Z`), the form every charger reads.
+///
+/// Only instants from year 1 to year 9999 (in UTC) are read: the form written back
+/// has four-digit years, and PostgreSQL reads no year 0 (`0000-...` is 1 BC to it),
+/// so every date-time a station sends can be stored and read back as sent.
 public enum RFC3339 {
-    public static func parse(_ text: String) -> Date? {
-        var text = text
-        return text.withUTF8 { parse(bytes: $0) }
+    /// A date-time as read, and the quirk tolerant reading accepted to read it.
+    public struct Parsed: Sendable, Hashable {
+        public var date: Date
+        public var quirk: ToleratedQuirk?
     }
 
-    /// The instants four-digit years can write: 0000-01-01T00:00:00.000Z up to
-    /// 9999-12-31T23:59:59.999Z, in milliseconds since 1970.
-    static let earliestMillisecond = daysSinceEpoch(year: 0, month: 1, day: 1) * 86_400_000
+    /// Strict RFC 3339.
+    public static func parse(_ text: String) -> Date? {
+        parse(text, tolerant: false)?.date
+    }
+
+    /// RFC 3339; when `tolerant`, also without an offset (read as UTC) or with an
+    /// offset of hours only (`+02`) or without its colon (`+0200`).
+    public static func parse(_ text: String, tolerant: Bool) -> Parsed? {
+        var text = text
+        return text.withUTF8 { parse(bytes: $0, tolerant: tolerant) }
+    }
+
+    /// The instants four-digit years from 1 can write: 0001-01-01T00:00:00.000Z up
+    /// to 9999-12-31T23:59:59.999Z, in milliseconds since 1970.
+    static let earliestMillisecond = daysSinceEpoch(year: 1, month: 1, day: 1) * 86_400_000
     static let latestMillisecond = daysSinceEpoch(year: 10_000, month: 1, day: 1) * 86_400_000 - 1
 
     public static func format(_ date: Date) -> String {
@@ -54,7 +71,7 @@ public enum RFC3339 {
 
     // MARK: Parsing
 
-    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, tolerant: Bool) -> Parsed? {
         var cursor = 0
         func number(_ count: Int) -> Int64? {
             guard cursor + count <= bytes.count else { return nil }
@@ -98,30 +115,48 @@ public enum RFC3339 {
         }
 
         var offsetSeconds: Int64 = 0
-        guard cursor < bytes.count else { return nil }
-        switch bytes[cursor] {
-        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
-            cursor += 1
-        case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            let sign: Int64 = bytes[cursor] == UInt8(ascii: "-") ? -1 : 1
-            cursor += 1
-            guard let offsetHours = number(2), expect(UInt8(ascii: ":")), let offsetMinutes = number(2),
-                offsetHours <= 23, offsetMinutes <= 59
-            else { return nil }
-            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
-        default:
-            return nil
+        var quirk: ToleratedQuirk?
+        if cursor == bytes.count {
+            // No offset at all: local time of an unknown zone; tolerated as UTC.
+            guard tolerant else { return nil }
+            quirk = .timestampWithoutOffset
+        } else {
+            switch bytes[cursor] {
+            case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+                cursor += 1
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                let sign: Int64 = bytes[cursor] == UInt8(ascii: "-") ? -1 : 1
+                cursor += 1
+                guard let offsetHours = number(2), offsetHours <= 23 else { return nil }
+                var offsetMinutes: Int64 = 0
+                if expect(UInt8(ascii: ":")) {
+                    guard let minutes = number(2) else { return nil }
+                    offsetMinutes = minutes
+                } else {
+                    // `+02` or `+0200`: ISO 8601's short forms, not RFC 3339's.
+                    guard tolerant else { return nil }
+                    quirk = .shortTimestampOffset
+                    if cursor < bytes.count {
+                        guard let minutes = number(2) else { return nil }
+                        offsetMinutes = minutes
+                    }
+                }
+                guard offsetMinutes <= 59 else { return nil }
+                offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+            default:
+                return nil
+            }
         }
         guard cursor == bytes.count else { return nil }
 
         let days = daysSinceEpoch(year: year, month: month, day: day)
         // A leap second (:60) reads as the first instant of the next minute.
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        // The offset can move a time just outside four-digit years
-        // (0000-01-01T00:00:00+00:01); such an instant cannot be written back.
+        // The offset can move a time just outside the years that can be written
+        // (0001-01-01T00:00:00+00:01); such an instant cannot be written back.
         let milliseconds = ((Double(seconds) + fraction) * 1000).rounded()
         guard milliseconds >= Double(earliestMillisecond), milliseconds <= Double(latestMillisecond) else { return nil }
-        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+        return Parsed(date: Date(timeIntervalSince1970: Double(seconds) + fraction), quirk: quirk)
     }
 
     // MARK: Calendar arithmetic (proleptic Gregorian, days since 1970-01-01)

@@ -4,14 +4,20 @@ import PostgresNIO
 /// MeterValues, and the `transactionData` of StopTransaction: one `meter_values` row
 /// per sampled value, inserted in one statement per batch.
 ///
+/// Every sampled value is a row, whatever other samples share its time, measurand
+/// or unit (a meter that reports Wh, kWh and SignedData for one reading sends three).
+/// Replays are decided per message, never per sample: a retried message, whatever
+/// its unique id, is the same journal row (the gateway's content receipt), and each
+/// journal row is applied once, in the transaction that marks it processed.
+///
 /// The spec's defaults are stored for omitted fields (measurand
 /// Energy.Active.Import.Register, location Outlet, unit Wh, context Sample.Periodic,
-/// format Raw), so the replay key (station, connector, time, measurand, phase,
-/// location, context) treats a retried message, whatever its unique id, as the same
-/// samples: `ON CONFLICT DO NOTHING`. A Raw value that reads as a number is stored in
-/// `value`; anything else (SignedData, text) stays as sent in `raw_value`. A stop's
-/// values take the connector of its transaction. The hours that received values are
-/// marked stale for the rollup.
+/// format Raw). A Raw value that reads as a number is stored in `value`; anything
+/// else (SignedData, text) stays as sent in `raw_value`. A `transactionId` this
+/// system never allocates (0 or below: the sequence starts at 1) is stored as no
+/// transaction, as the chargers that send 0 outside a transaction mean it; any other
+/// id is kept as sent, known or not. A stop's values take the connector of its
+/// transaction. The hours that received values are marked stale for the rollup.
 struct MeterValuesHandler: InboxHandler {
     let actions: Set<String> = ["MeterValues", "StopTransaction"]
 
@@ -33,7 +39,8 @@ struct MeterValuesHandler: InboxHandler {
         WITH \(ClaimedBatch.rowsCTE(where: actionFilter)),
         readings AS (
             SELECT b.station_id, (b.payload->>'connectorId')::integer AS connector_id,
-                   (b.payload->>'transactionId')::integer AS transaction_id, b.received_at, reading.value AS reading
+                   nullif(greatest((b.payload->>'transactionId')::integer, 0), 0) AS transaction_id, b.received_at,
+                   reading.value AS reading
             FROM batch AS b
             CROSS JOIN LATERAL jsonb_array_elements(b.payload->'meterValue') AS reading
             WHERE b.action = 'MeterValues'
@@ -68,7 +75,6 @@ struct MeterValuesHandler: InboxHandler {
                    format, CASE WHEN is_number THEN text_value::double precision END,
                    CASE WHEN NOT is_number THEN text_value END, received_at
             FROM parsed
-            ON CONFLICT DO NOTHING
             RETURNING sampled_at
         )
         INSERT INTO ocpp.meter_values_stale_hours (bucket)

@@ -20,8 +20,8 @@ public struct MeterValuesRequest: OCPPRequest {
     }
 
     public init(from reader: inout JSONObjectReader) throws(ValidationError) {
-        connectorId = try reader.required("connectorId")
-        transactionId = try reader.optional("transactionId")
+        connectorId = try reader.required("connectorId", in: .connectorID)
+        transactionId = try reader.optional("transactionId", in: .int32)
         meterValue = try reader.required("meterValue", minItems: 1)
         for (index, value) in meterValue.enumerated() where value.sampledValue.isEmpty {
             throw ValidationError(

@@ -27,10 +27,10 @@ public struct StartTransactionRequest: OCPPRequest {
     }
 
     public init(from reader: inout JSONObjectReader) throws(ValidationError) {
-        connectorId = try reader.required("connectorId")
+        connectorId = try reader.required("connectorId", in: .transactionConnectorID)
         idTag = try reader.required("idTag", maxLength: 20)
         meterStart = try reader.required("meterStart")
-        reservationId = try reader.optional("reservationId")
+        reservationId = try reader.optional("reservationId", in: .int32)
         timestamp = try reader.required("timestamp")
     }
 

@@ -36,7 +36,7 @@ public struct StatusNotificationRequest: OCPPRequest {
     }
 
     public init(from reader: inout JSONObjectReader) throws(ValidationError) {
-        connectorId = try reader.required("connectorId")
+        connectorId = try reader.required("connectorId", in: .connectorID)
         errorCode = try reader.required("errorCode")
         info = try reader.optional("info", maxLength: 50)
         status = try reader.required("status")

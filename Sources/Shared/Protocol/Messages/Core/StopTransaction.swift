@@ -35,7 +35,7 @@ public struct StopTransactionRequest: OCPPRequest {
         idTag = try reader.optional("idTag", maxLength: 20)
         meterStop = try reader.required("meterStop")
         timestamp = try reader.required("timestamp")
-        transactionId = try reader.required("transactionId")
+        transactionId = try reader.required("transactionId", in: .int32)
         reason = try reader.optional("reason")
         transactionData = try reader.optional("transactionData")
     }

@@ -20,7 +20,7 @@ public struct SignedFirmwareStatusNotificationRequest: OCPPRequest {
 
     public init(from reader: inout JSONObjectReader) throws(ValidationError) {
         status = try reader.required("status")
-        requestId = try reader.optional("requestId")
+        requestId = try reader.optional("requestId", in: .int32)
     }
 
     public func encodeFields(to writer: inout JSONWriter) {

@@ -37,6 +37,10 @@ public struct SampledValue: JSONObjectCodable {
     public var phase: Phase?
     public var location: Location?
     public var unit: UnitOfMeasure?
+    /// Tolerant decoding only: the enumerated fields whose values were outside their
+    /// lists (chargers send units such as `kW.h` or vendor measurands), by field name,
+    /// kept as sent; the typed field is then nil. Stored and written back as sent.
+    public var unrecognized: [String: String] = [:]
 
     public init(
         value: String, context: ReadingContext? = nil, format: ValueFormat? = nil, measurand: Measurand? = nil,
@@ -53,22 +57,22 @@ public struct SampledValue: JSONObjectCodable {
 
     public init(from reader: inout JSONObjectReader) throws(ValidationError) {
         value = try reader.required("value")
-        context = try reader.optional("context")
-        format = try reader.optional("format")
-        measurand = try reader.optional("measurand")
-        phase = try reader.optional("phase")
-        location = try reader.optional("location")
-        unit = try reader.optional("unit")
+        context = try reader.optional("context", keepingUnrecognizedIn: &unrecognized)
+        format = try reader.optional("format", keepingUnrecognizedIn: &unrecognized)
+        measurand = try reader.optional("measurand", keepingUnrecognizedIn: &unrecognized)
+        phase = try reader.optional("phase", keepingUnrecognizedIn: &unrecognized)
+        location = try reader.optional("location", keepingUnrecognizedIn: &unrecognized)
+        unit = try reader.optional("unit", keepingUnrecognizedIn: &unrecognized)
     }
 
     public func encodeFields(to writer: inout JSONWriter) {
         writer.field("value", value)
-        writer.field("context", context)
-        writer.field("format", format)
-        writer.field("measurand", measurand)
-        writer.field("phase", phase)
-        writer.field("location", location)
-        writer.field("unit", unit)
+        writer.field("context", context?.rawValue ?? unrecognized["context"])
+        writer.field("format", format?.rawValue ?? unrecognized["format"])
+        writer.field("measurand", measurand?.rawValue ?? unrecognized["measurand"])
+        writer.field("phase", phase?.rawValue ?? unrecognized["phase"])
+        writer.field("location", location?.rawValue ?? unrecognized["location"])
+        writer.field("unit", unit?.rawValue ?? unrecognized["unit"])
     }
 }
 
