@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// Stations through the admin API: list with filters and pages, register, read one
-/// with what belongs to it, accept a pending one.
+/// with what belongs to it, accept a pending one, set its validation mode.
 @Suite("Admin API: stations", .serialized, .timeLimit(.minutes(2)))
 struct AdminStationTests {
     @Test func listsStationsByFilterInPages() async throws {
@@ -100,6 +100,75 @@ struct AdminStationTests {
                     "SELECT registration_status FROM ocpp.stations WHERE identity = 'CP-P'", as: String.self)
                     == "Accepted")
             #expect(try await admin.client.post("/api/v1/stations/CP-NONE/accept").status == 404)
+        }
+    }
+
+    @Test func setsReadsAndClearsAStationsValidationMode() async throws {
+        try await AdminHarness.withAdmin { client, _, admin in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-V', 'Accepted')")
+            let path = "/api/v1/stations/CP-V/validation-mode"
+            func stored() async throws -> String? {
+                try await client.scalar(
+                    "SELECT validation_mode FROM ocpp.stations WHERE identity = 'CP-V'", as: String?.self)
+            }
+            let initial = try #require(try await admin.client.get("/api/v1/stations/CP-V").json)
+            #expect(initial["validationMode"] == JSONValue.null, "no mode of its own: the gateway default")
+
+            let set = try await admin.client.send("PUT", path, body: #"{"validationMode":"tolerant"}"#)
+            #expect(set.status == 200)
+            #expect(set.json?["identity"]?.string == "CP-V")
+            #expect(set.json?["validationMode"]?.string == "tolerant")
+            #expect(try await stored() == "tolerant")
+            let read = try #require(try await admin.client.get("/api/v1/stations/CP-V").json)
+            #expect(read["validationMode"]?.string == "tolerant")
+            let listed = try #require(try await admin.client.get("/api/v1/stations").json)
+            #expect(listed["items"]?[0]?["validationMode"]?.string == "tolerant")
+
+            let strict = try await admin.client.send("PUT", path, body: #"{"validationMode":"strict"}"#)
+            #expect(strict.json?["validationMode"]?.string == "strict")
+            #expect(try await stored() == "strict")
+
+            let cleared = try await admin.client.send("PUT", path, body: #"{"validationMode":null}"#)
+            #expect(cleared.status == 200)
+            #expect(cleared.json?["validationMode"] == JSONValue.null)
+            #expect(try await stored() == nil)
+            let readCleared = try #require(try await admin.client.get("/api/v1/stations/CP-V").json)
+            #expect(readCleared["validationMode"] == JSONValue.null)
+        }
+    }
+
+    @Test func refusesAnInvalidValidationModeAndAnUnknownStation() async throws {
+        try await AdminHarness.withAdmin { client, _, admin in
+            try await client.query(
+                """
+                INSERT INTO ocpp.stations (identity, registration_status, validation_mode)
+                VALUES ('CP-V', 'Accepted', 'tolerant')
+                """)
+            let path = "/api/v1/stations/CP-V/validation-mode"
+            let lenient = try await admin.client.send("PUT", path, body: #"{"validationMode":"lenient"}"#)
+            #expect(lenient.status == 400)
+            #expect(lenient.json?["error"]?.string == "bad_request")
+            #expect(lenient.json?["field"]?.string == "validationMode")
+            let message = try #require(lenient.json?["message"]?.string)
+            #expect(message.contains("validationMode") && message.contains("strict") && message.contains("tolerant"))
+            for body in [#"{"validationMode":"Tolerant"}"#, #"{"validationMode":1}"#, "{}"] {
+                let reply = try await admin.client.send("PUT", path, body: body)
+                #expect(reply.status == 400, "\(body)")
+                #expect(reply.json?["field"]?.string == "validationMode", "\(body)")
+            }
+            let typo = try await admin.client.send("PUT", path, body: #"{"mode":"strict"}"#)
+            #expect(typo.status == 400)
+            #expect(typo.json?["field"]?.string == "mode")
+            #expect(
+                try await client.scalar(
+                    "SELECT validation_mode FROM ocpp.stations WHERE identity = 'CP-V'", as: String.self)
+                    == "tolerant", "a refused request changes nothing")
+
+            let missing = try await admin.client.send(
+                "PUT", "/api/v1/stations/CP-NONE/validation-mode", body: #"{"validationMode":"tolerant"}"#)
+            #expect(missing.status == 404)
+            #expect(missing.json?["error"]?.string == "not_found")
         }
     }
 

@@ -3,7 +3,7 @@ import PostgresNIO
 import Shared
 
 /// Stations: list, register, read one with its connectors, configuration and open
-/// transactions, and accept a pending one.
+/// transactions, accept a pending one, and set its validation mode.
 struct StationRoutes {
     let environment: AdminEnvironment
 
@@ -13,6 +13,7 @@ struct StationRoutes {
             AdminRoute(.post, "/api/v1/stations", handler: create),
             AdminRoute(.get, "/api/v1/stations/{identity}", handler: read),
             AdminRoute(.post, "/api/v1/stations/{identity}/accept", handler: accept),
+            AdminRoute(.put, "/api/v1/stations/{identity}/validation-mode", handler: setValidationMode),
         ]
     }
 
@@ -77,6 +78,40 @@ struct StationRoutes {
             """
             WITH updated AS (
                 UPDATE ocpp.stations SET registration_status = 'Accepted', updated_at = now()
+                WHERE identity = \(identity)
+                RETURNING *
+            )
+            SELECT \(unescaped: StationJSON.detail) FROM updated AS s
+            """)
+        guard let station else { throw AdminError.notFound("no station \(identity)") }
+        return .json(station)
+    }
+
+    static let validationModes = ValidationMode.allCases.map(\.rawValue)
+
+    /// The station's own payload validation mode, or null to follow the gateway's
+    /// OCPP_VALIDATION_MODE. A gateway reads it when the station connects, so it takes
+    /// effect at the station's next connection.
+    @Sendable func setValidationMode(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try AdminQuery(request, allowed: [])
+        let identity = try context.pathParameter("identity")
+        let body = try await AdminBody(request, allowed: ["validationMode"])
+        let allowed = "\(Self.validationModes.joined(separator: ", ")), or null for the gateway default"
+        let mode: String?
+        switch body.object["validationMode"] {
+        case nil:
+            throw AdminError.badRequest("validationMode is required: \(allowed)", field: "validationMode")
+        case .null?:
+            mode = nil
+        case .string(let value)? where ValidationMode(rawValue: value) != nil:
+            mode = value
+        default:
+            throw AdminError.badRequest("validationMode must be one of: \(allowed)", field: "validationMode")
+        }
+        let station = try await environment.json(
+            """
+            WITH updated AS (
+                UPDATE ocpp.stations SET validation_mode = \(mode), updated_at = now()
                 WHERE identity = \(identity)
                 RETURNING *
             )
