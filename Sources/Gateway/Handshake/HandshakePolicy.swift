@@ -70,12 +70,23 @@ struct HandshakePolicy: Sendable {
             }
         }
 
-        let offered = (headers[.secWebSocketProtocol] ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        let selected = offered.contains(Self.subprotocol) ? Self.subprotocol : nil
+        let selected = Self.selectSubprotocol(headers)
         return .accept(
             StationContext(stationID: record.id, identity: identity, validationMode: record.validationMode),
             record.registrationStatus, subprotocol: selected)
+    }
+
+    /// `ocpp1.6` if the station offers it, else nil (the handshake then completes
+    /// without the header and the connection is closed, as OCPP-J section 3 says).
+    ///
+    /// Read as HTTP reads a list (RFC 9110 section 5.6.1), which is also what real
+    /// chargers need: the values of every `Sec-WebSocket-Protocol` line, split at
+    /// commas, with spaces and tabs around each element and empty elements
+    /// (`, ocpp1.6`, `ocpp1.6,`) ignored. Names stay case-sensitive (RFC 6455).
+    static func selectSubprotocol(_ headers: HTTPFields) -> String? {
+        let offered = headers[values: .secWebSocketProtocol].flatMap { $0.split(separator: ",") }.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        return offered.contains(subprotocol) ? subprotocol : nil
     }
 }
