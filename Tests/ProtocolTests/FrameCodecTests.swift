@@ -59,6 +59,19 @@ struct FrameCodecTests {
         (#"[3,"a"]"#, .formationViolation, nil),
         (#"[4,"a",1,"x",{}]"#, .formationViolation, nil),
         (#"[4,"a","GenericError","x",[]]"#, .formationViolation, nil),
+        // Valid JSON with a number beyond a Double (the schema property test's
+        // finding): answered with the CALL's own id, as a value out of range.
+        (
+            #"[2,"LogStatusNot-397","LogStatusNotification",{"status":"BadMessage","requestId":1E400}]"#,
+            .propertyConstraintViolation, "LogStatusNot-397"
+        ),
+        (
+            #"[2,"big","MeterValues",{"connectorId":-1\#(String(repeating: "0", count: 400))}]"#,
+            .propertyConstraintViolation, "big"
+        ),
+        (#"[1E400,"a","Heartbeat",{}]"#, .formationViolation, "a"),
+        (#"[3,"a",{"limit":1E400}]"#, .propertyConstraintViolation, nil),
+        (#"[2,"a","Heartbeat",{"x":1E400"#, .formationViolation, "-1"),
     ])
     func answersMalformedFrames(text: String, code: OCPPErrorCode, replyID: String?) {
         do {

@@ -3,6 +3,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Byte offset at which parsing stopped.
     public var offset: Int
     public var reason: String
+    /// The document is JSON, but holds a number beyond the range of a Double
+    /// (`1E400`): the grammar allows it, this parser does not represent it.
+    public var isNumberOutOfRange = false
 
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
@@ -20,19 +23,26 @@ public struct JSONParser: ~Copyable {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
     private let maximumDepth: Int
+    private let outOfRangeNumbersAsNull: Bool
     private var depth = 0
 
-    private init(bytes: UnsafeRawBufferPointer, maximumDepth: Int) {
+    private init(bytes: UnsafeRawBufferPointer, maximumDepth: Int, outOfRangeNumbersAsNull: Bool) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.outOfRangeNumbersAsNull = outOfRangeNumbersAsNull
     }
 
     /// Parses one JSON document; anything but whitespace after it is an error.
+    ///
+    /// `outOfRangeNumbersAsNull` reads a number beyond the range of a Double as
+    /// `null` instead of refusing the document: for reading the rest of a message
+    /// (its unique id) in order to answer it.
     public static func parse(
         _ bytes: UnsafeRawBufferPointer,
-        maximumDepth: Int = defaultMaximumDepth
+        maximumDepth: Int = defaultMaximumDepth, outOfRangeNumbersAsNull: Bool = false
     ) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+        var parser = JSONParser(
+            bytes: bytes, maximumDepth: maximumDepth, outOfRangeNumbersAsNull: outOfRangeNumbersAsNull)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -298,7 +308,8 @@ public struct JSONParser: ~Copyable {
             return .integer(integer)
         }
         guard let double = Double(text), double.isFinite else {
-            throw JSONParseError(offset: start, reason: "number out of range")
+            if outOfRangeNumbersAsNull { return .null }
+            throw JSONParseError(offset: start, reason: "number out of range", isNumberOutOfRange: true)
         }
         return .double(double)
     }

@@ -5,19 +5,49 @@ extension OCPPFrame {
         do {
             document = try JSONParser.parse(bytes)
         } catch {
-            throw FrameError(.formationViolation, "message is not valid JSON: \(error.reason) at byte \(error.offset)")
+            throw invalidJSON(error) { () throws(JSONParseError) in
+                try JSONParser.parse(bytes, outOfRangeNumbersAsNull: true)
+            }
         }
         return try decode(document)
     }
 
     public static func decode(_ bytes: some Sequence<UInt8>) throws(FrameError) -> OCPPFrame {
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(bytes)
-        } catch {
-            throw FrameError(.formationViolation, "message is not valid JSON: \(error.reason) at byte \(error.offset)")
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(FrameError) in try decode(UnsafeRawBufferPointer(buffer)) }
         }
-        return try decode(document)
+        if let contiguous { return try contiguous.get() }
+        return try Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(FrameError) in try decode(buffer) }
+        }.get()
+    }
+
+    /// The error for a message the parser refused. A number beyond a Double's range
+    /// (`1E400`) is valid JSON, so the rest of the message is read to answer with its
+    /// unique id: a CALL gets PropertyConstraintViolation, as for any value out of range.
+    private static func invalidJSON(
+        _ error: JSONParseError, reparse: () throws(JSONParseError) -> JSONValue
+    ) -> FrameError {
+        let invalid = FrameError(
+            .formationViolation, "message is not valid JSON: \(error.reason) at byte \(error.offset)")
+        guard error.isNumberOutOfRange, let document = try? reparse() else { return invalid }
+        let reason = "a number is beyond the range of a 64-bit floating-point value"
+        do {
+            let frame = try decode(document)
+            let messageType: MessageTypeID =
+                switch frame {
+                case .call: .call
+                case .callResult: .callResult
+                case .callError: .callError
+                }
+            return FrameError(
+                .propertyConstraintViolation, reason, messageID: frame.messageID,
+                messageType: messageType.rawValue)
+        } catch {
+            // The structure is broken too (an out-of-range message type, say): that
+            // answer, with the id as far as it could be read.
+            return error
+        }
     }
 
     public static func decode(_ text: String) throws(FrameError) -> OCPPFrame {
