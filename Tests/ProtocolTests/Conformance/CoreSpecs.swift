@@ -16,10 +16,10 @@ enum CoreSpecs {
         .required("status", authorizationStatus),
     ])
 
-    /// SampledValue.unit, as the project fixes it (see the report: some schema copies add "Hertz").
+    /// SampledValue.unit: the schemas' list, with "Hertz" (in the published MeterValues schema).
     static let unitOfMeasure = FieldType.enumeration([
         "Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K",
-        "Celcius", "Celsius", "Fahrenheit", "Percent",
+        "Celcius", "Celsius", "Fahrenheit", "Percent", "Hertz",
     ])
 
     static let sampledValue = FieldType.object([

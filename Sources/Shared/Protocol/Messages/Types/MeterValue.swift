@@ -139,7 +139,9 @@ public enum Location: String, OCPPEnum {
 }
 
 /// Units of measure. The schema spells Celsius both ways: "Celcius" (the original
-/// typo, still sent by many chargers) and "Celsius".
+/// typo, still sent by many chargers) and "Celsius". "Hertz", the unit of the
+/// Frequency measurand, is in the MeterValues schema as published (the copy the
+/// `ocpp` package ships) but not in StopTransaction's: read in both.
 public enum UnitOfMeasure: String, OCPPEnum {
     case wh = "Wh"
     case kWh = "kWh"
@@ -158,4 +160,5 @@ public enum UnitOfMeasure: String, OCPPEnum {
     case celsius = "Celsius"
     case fahrenheit = "Fahrenheit"
     case percent = "Percent"
+    case hertz = "Hertz"
 }
