@@ -332,15 +332,15 @@ actor IngestWriter: Service {
             statistics.failedAttempts += 1
             failedBatches.increment()
             guard entries.count > 1 else {
+                guard let entry = entries.first else { return ([:], nil) }
                 let reason = Self.serverMessage(error)
                 logger.error(
                     "the database refused a message",
                     metadata: [
-                        "error": "\(reason)", "station_id": "\(entries.first!.element.stationID)",
-                        "kind": "\(entries.first!.element.kind.rawValue)",
-                        "action": "\(entries.first!.element.action ?? "")",
+                        "error": "\(reason)", "station_id": "\(entry.element.stationID)",
+                        "kind": "\(entry.element.kind.rawValue)", "action": "\(entry.element.action ?? "")",
                     ])
-                return ([entries.first!.id: .rejected(.rejected(reason))], nil)
+                return ([entry.id: .rejected(.rejected(reason))], nil)
             }
             let middle = entries.startIndex + entries.count / 2
             var (results, failure) = await write(entries[..<middle])
