@@ -1,8 +1,9 @@
 // libFuzzer target over the OCPP-J frame decoder and the payload validator.
 //
-// Compiled by `Fuzz/run frame` together with `Sources/Shared/JSON/*.swift` and
-// `Sources/Shared/Protocol/**/*.swift` into one module (so internal helpers such as
-// `UTF8Validation` are visible), with `-sanitize=fuzzer,address`. Each input is one
+// Compiled by `Fuzz/run frame`, with `-sanitize=fuzzer,address`, into one module with
+// IngestBinding.swift and the Gateway files the ingest path needs, against the whole
+// `Sources/Shared` compiled as module `Shared` (with testing enabled, so that internal
+// helpers are visible). Each input is one
 // received WebSocket text message, taken through the path the gateway takes for
 // untrusted input (`StationConnection.handle(text:)`):
 //
@@ -11,6 +12,8 @@
 //     CALL              -> Call.decodeRequest(receivedBy: .centralSystem)  (strict and lenient)
 //         ValidationError -> CallError(messageID:validationError:) -> encodeCallError (sent back)
 //         request         -> the payload re-written as the inbox row / digest does
+//                         -> CallHandler.prepare -> WorkItem -> IngestBatchStatement.makeBindings
+//                            (IngestBinding.swift)
 //     CALLRESULT        -> OCPPAction.decodeResponse, for every action     (OutboundDispatcher)
 //     CALLERROR         -> kept as the command's failure
 //
@@ -18,6 +21,8 @@
 // `fatalError` with a message saying which one, which libFuzzer reports as a crash.
 
 import Foundation
+
+@testable import Shared
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func frameFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -32,8 +37,11 @@ public func frameFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
 let canary = "s3cr3t"
 
 enum FrameFuzz {
-    /// Codes a frame-level error (FrameError) may carry (docs/PROTOCOL.md, "Frames").
-    static let frameErrorCodes: Set<OCPPErrorCode> = [.formationViolation, .protocolError]
+    /// Codes a frame-level error (FrameError) may carry (docs/PROTOCOL.md, "Frames"):
+    /// PropertyConstraintViolation for a message with a number beyond a Double (`1E400`).
+    static let frameErrorCodes: Set<OCPPErrorCode> = [
+        .formationViolation, .protocolError, .propertyConstraintViolation,
+    ]
 
     /// Codes a payload validation error may carry (docs/PROTOCOL.md, "Payload validation",
     /// and "Actions and directions").
@@ -212,8 +220,10 @@ enum FrameFuzz {
                 check(
                     type(of: request).action.directions.contains(.chargePointToCentralSystem),
                     "the central system accepted a CALL it never receives")
-                checkRoundTrip(request)
+                checkRoundTrip(request, options: options)
                 checkStationTime(request)
+                // What the gateway does next with it, up to the bound batch statement.
+                IngestFuzz.run(request, call: call)
                 if options.isTolerant {
                     if let strictRequest {
                         check(
@@ -239,7 +249,7 @@ enum FrameFuzz {
         if let action = OCPPAction(rawValue: call.action), !action.directions.contains(.chargePointToCentralSystem) {
             for options in [DecodingOptions.strict, .tolerant] {
                 if let request = try? action.decodeRequest(.object(call.payload), options: options) {
-                    checkRoundTrip(request)
+                    checkRoundTrip(request, options: options)
                 }
             }
         }
@@ -273,7 +283,7 @@ enum FrameFuzz {
             for options in [DecodingOptions.strict, .tolerant] {
                 do {
                     let response = try action.decodeResponse(.object(result.payload), options: options)
-                    checkRoundTrip(response, action: action)
+                    checkRoundTrip(response, action: action, options: options)
                 } catch {
                     check(validationErrorCodes.contains(error.code), "ValidationError with code \(error.code.rawValue)")
                     check(
@@ -286,33 +296,36 @@ enum FrameFuzz {
 
     // MARK: Typed values
 
-    /// A decoded request encodes to JSON that decodes (strictly) to a value that
-    /// encodes to the same bytes: the normal form is reached in one step (dates are
-    /// written with milliseconds, so the first decode may carry more precision).
-    static func checkRoundTrip(_ request: any OCPPRequest) {
+    /// A decoded request encodes to JSON that decodes (with the same options: tolerant
+    /// decoding keeps some quirks as sent, e.g. a phase outside the enumeration) to a
+    /// value that encodes to the same bytes: the normal form is reached in one step
+    /// (dates are written with milliseconds, so the first decode may carry more precision).
+    static func checkRoundTrip(_ request: any OCPPRequest, options: DecodingOptions = .strict) {
         let action = type(of: request).action
         let first = request.jsonBytes
         guard let parsed = try? JSONParser.parse(first) else {
             fail("\(action.rawValue) request encodes to invalid JSON")
         }
-        check(sameJSON(parsed, request.jsonValue), "jsonValue differs from jsonBytes")
+        // jsonValue throws only past the parser's nesting limit, which no OCPP type reaches.
+        guard let value = try? request.jsonValue else { fail("\(action.rawValue) request's jsonValue threw") }
+        check(sameJSON(parsed, value), "jsonValue differs from jsonBytes")
         let again: any OCPPRequest
         do {
-            again = try action.decodeRequest(parsed, options: .strict)
+            again = try action.decodeRequest(parsed, options: options)
         } catch {
             fail("\(action.rawValue) request re-encoded is refused: \(error)")
         }
         check(again.jsonBytes == first, "\(action.rawValue) request encoding is not stable")
     }
 
-    static func checkRoundTrip(_ response: any OCPPResponse, action: OCPPAction) {
+    static func checkRoundTrip(_ response: any OCPPResponse, action: OCPPAction, options: DecodingOptions) {
         let first = response.jsonBytes
         guard let parsed = try? JSONParser.parse(first) else {
             fail("\(action.rawValue) response encodes to invalid JSON")
         }
         let again: any OCPPResponse
         do {
-            again = try action.decodeResponse(parsed, options: .strict)
+            again = try action.decodeResponse(parsed, options: options)
         } catch {
             fail("\(action.rawValue) response re-encoded is refused: \(error)")
         }
@@ -347,16 +360,19 @@ enum FrameFuzz {
     /// through RFC3339.format into the ingest statement (IngestBatchStatement): it must
     /// format without trapping and read back as the same millisecond.
     static func checkStationTime(_ request: any OCPPRequest) {
-        let stationTime: Date?
+        if let stationTime = stationTime(of: request) { checkFormat(stationTime) }
+    }
+
+    /// The message's own time, as docs/PROTOCOL.md and CallHandler define it.
+    static func stationTime(of request: any OCPPRequest) -> Date? {
         switch request {
-        case let request as StatusNotificationRequest: stationTime = request.timestamp
-        case let request as MeterValuesRequest: stationTime = request.meterValue.map(\.timestamp).max()
-        case let request as StartTransactionRequest: stationTime = request.timestamp
-        case let request as StopTransactionRequest: stationTime = request.timestamp
-        case let request as SecurityEventNotificationRequest: stationTime = request.timestamp
-        default: stationTime = nil
+        case let request as StatusNotificationRequest: request.timestamp
+        case let request as MeterValuesRequest: request.meterValue.map(\.timestamp).max()
+        case let request as StartTransactionRequest: request.timestamp
+        case let request as StopTransactionRequest: request.timestamp
+        case let request as SecurityEventNotificationRequest: request.timestamp
+        default: nil
         }
-        if let stationTime { checkFormat(stationTime) }
     }
 }
 
