@@ -53,8 +53,8 @@ struct ResendEndToEndTests {
         try await CentralSystem.run { system in
             let outcome = try await scenario(system, newIDOnResend: true)
                 .execute(group: MultiThreadedEventLoopGroup.singleton)
-            // The copies are new messages to the gateway; the start is deduplicated by
-            // content and the worker applies meter values and the stop idempotently.
+            // The copies carry new ids, but transaction messages are recognised by content:
+            // each copy gets the first answer and writes nothing.
             let passed = try await VerifyCommand.verify(
                 outcome.journal, database: system.database, drainTimeout: .seconds(60))
             #expect(passed)
@@ -64,15 +64,13 @@ struct ResendEndToEndTests {
             #expect(
                 try await system.client.scalar("SELECT count(*) FROM ocpp.meter_values", as: Int.self)
                     == outcome.journal.sampleCount)
-            // Under new ids the first copies that reached the database before their
-            // connection dropped are rows of their own: proof that the drops do come after
-            // the gateway stored a CALL, so the same-id test above exercises the receipts.
+            // One journal row per message, whatever id each copy had.
             #expect(
                 try await system.client.scalar(
                     """
                     SELECT count(*) FROM ocpp.inbox WHERE kind = 'call'
                       AND action IN ('StartTransaction', 'MeterValues', 'StopTransaction')
-                    """, as: Int.self) > Self.stations * (Self.meterValues + 2))
+                    """, as: Int.self) == Self.stations * (Self.meterValues + 2))
         }
     }
 

@@ -34,15 +34,27 @@ struct GatewayMetricsTests {
                         "SELECT status = 'answered' FROM ocpp.station_messages WHERE message_id = \(id)", as: Bool.self)
                 }
                 await station.close()
+                // A tolerant station's quirks are counted, by kind.
+                try await client.query(
+                    "INSERT INTO ocpp.stations (identity, registration_status, validation_mode) VALUES ('CP-QUIRKS', 'Accepted', 'tolerant')",
+                    logger: TestDatabase.logger)
+                let quirky = try await TestStation.connect(port: gateway.port, identity: "CP-QUIRKS")
+                try await quirky.send(
+                    #"[2,"q1","StatusNotification",{"connectorId":"1","errorCode":"NoError","status":"Available","vendorX":1}]"#
+                )
+                _ = try #require(try await quirky.nextReply())
+                await quirky.close()
                 #expect(try await RawHTTP.get(port: gateway.port, path: "/metrics").status == 200)
 
                 let text = Self.text(of: registry)
                 for line in [
                     #"ocpp_gateway_messages_total{action="Heartbeat",outcome="accepted"} 2"#,
                     #"ocpp_gateway_callerrors_total{code="NotImplemented"} 1"#,
-                    "ocpp_gateway_connections_opened_total 1",
+                    "ocpp_gateway_connections_opened_total 2",
                     #"ocpp_gateway_commands_total{action="ClearCache",outcome="sent"} 1"#,
                     #"ocpp_gateway_commands_total{action="ClearCache",outcome="answered"} 1"#,
+                    #"ocpp_gateway_tolerated_quirks_total{quirk="number_as_string"} 1"#,
+                    #"ocpp_gateway_tolerated_quirks_total{quirk="unknown_member"} 1"#,
                 ] {
                     #expect(text.contains(line), "missing \(line) in:\n\(text)")
                 }
