@@ -54,6 +54,8 @@ struct FrameCodecTests {
         (#"[2,"a","Heartbeat",{},{}]"#, .formationViolation, "a"),
         (#"[2,"a",7,{}]"#, .formationViolation, "a"),
         (#"[2,"a","Heartbeat",[]]"#, .formationViolation, "a"),
+        (#"[2,"\u0000","Heartbeat",{}]"#, .formationViolation, "\u{0}"),
+        (#"[2,"a\u0000b","Heartbeat",{}]"#, .formationViolation, "a\u{0}b"),
         (#"[2,"a","Heartbeat",null]"#, .formationViolation, "a"),
         (#"[3,"a",[]]"#, .formationViolation, nil),
         (#"[3,"a"]"#, .formationViolation, nil),

@@ -87,6 +87,12 @@ extension OCPPFrame {
         guard !id.isEmpty, id.unicodeScalars.count <= maximumMessageIDLength else {
             throw failure(.formationViolation, "unique id must have 1 to \(maximumMessageIDLength) characters")
         }
+        // The id is journaled as text, which PostgreSQL cannot hold U+0000 in: refused
+        // here, the station would be answered InternalError for it and retry forever
+        // (the frame fuzzer's finding).
+        guard !id.unicodeScalars.contains("\u{0}") else {
+            throw failure(.formationViolation, "unique id holds U+0000")
+        }
 
         switch messageType {
         case .call:
