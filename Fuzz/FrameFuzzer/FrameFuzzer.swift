@@ -145,7 +145,9 @@ enum FrameFuzz {
         }
 
         let id = reply.messageID
-        guard !id.isEmpty, id.unicodeScalars.count <= OCPPFrame.maximumMessageIDLength else {
+        guard !id.isEmpty, id.unicodeScalars.count <= OCPPFrame.maximumMessageIDLength,
+            !id.unicodeScalars.contains("\u{0}")
+        else {
             // The id of a frame refused for its id is echoed as received
             // (docs/PROTOCOL.md); such an answer is not a frame we would accept.
             return
