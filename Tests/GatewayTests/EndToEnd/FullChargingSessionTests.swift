@@ -16,25 +16,8 @@ struct FullChargingSessionTests {
     static let rowsWhileConnected = 11
 
     @Test func aChargingSessionEndsUpInEveryTable() async throws {
-        try await TestDatabase.withFreshDatabase { client, configuration in
-            _ = try await TestDatabase.migrate(client)
-            let gateway = try await GatewayHarness.start(database: configuration)
-            let worker: WorkerHarness
-            do {
-                worker = try await WorkerHarness.start(database: configuration)
-            } catch {
-                try? await gateway.stop()
-                throw error
-            }
-            do {
-                try await chargeAndCheck(client: client, gateway: gateway)
-            } catch {
-                try? await worker.stop()
-                try? await gateway.stop()
-                throw error
-            }
-            try await gateway.stop()
-            try await worker.stop()
+        try await withGatewayAndWorker { client, gateway in
+            try await chargeAndCheck(client: client, gateway: gateway)
         }
     }
 

@@ -14,7 +14,7 @@ struct HostileInputEndToEndTests {
     /// Schema-valid (the schema puts no bound on the integer), and it stopped the
     /// gateway with SIGILL while binding the batch; a negative one of the same size too.
     @Test func anIntegerBeyond32BitsIsRefusedAndTheGatewayStaysUp() async throws {
-        try await withSystem { client, gateway in
+        try await withGatewayAndWorker { client, gateway in
             let station = try await Self.bootedStation(port: gateway.port, identity: "CP-HUGE")
             for frame in [
                 #"[2,"s1","StartTransaction",{"connectorId":4294967296,"idTag":"T1","meterStart":0,"timestamp":"2026-12-06T16:00:00Z"}]"#,
@@ -41,7 +41,7 @@ struct HostileInputEndToEndTests {
     /// either refused up front (negative connector) or stored (any UTC offset, a
     /// meterStart beyond 32 bits, which is a bigint).
     @Test func whatIsAcknowledgedIsApplied() async throws {
-        try await withSystem { client, gateway in
+        try await withGatewayAndWorker { client, gateway in
             let station = try await Self.bootedStation(port: gateway.port, identity: "CP-ACK")
             let refused = try await Self.callError(
                 station, #"[2,"a1","StatusNotification",{"connectorId":-1,"errorCode":"NoError","status":"Available"}]"#
@@ -85,7 +85,7 @@ struct HostileInputEndToEndTests {
     /// Chargers restart their id counters at boot: the same id (and payload) later is
     /// a new message, answered now.
     @Test func aReusedIdGetsAFreshAnswer() async throws {
-        try await withSystem { client, gateway in
+        try await withGatewayAndWorker { client, gateway in
             let station = try await Self.bootedStation(port: gateway.port, identity: "CP-REUSE")
             let first = try await Self.callResult(station, #"[2,"hb-1","Heartbeat",{}]"#)
             try await Task.sleep(for: .milliseconds(1100))
@@ -117,7 +117,7 @@ struct HostileInputEndToEndTests {
     /// The transaction messages stay deduplicated by content, whatever the id: a
     /// MeterValues resent under a new id is one journal row, and its samples one copy.
     @Test func aResentMeterValuesUnderANewIdIsStoredOnce() async throws {
-        try await withSystem { client, gateway in
+        try await withGatewayAndWorker { client, gateway in
             let station = try await Self.bootedStation(port: gateway.port, identity: "CP-RESEND")
             let at = RFC3339.format(Date().addingTimeInterval(-60))
             let payload = #"{"connectorId":1,"meterValue":[{"timestamp":"\#(at)","sampledValue":[{"value":"42"}]}]}"#
@@ -132,7 +132,7 @@ struct HostileInputEndToEndTests {
     // MARK: 4. An acknowledged sample dropped
 
     @Test func theSameReadingAsWhKWhAndSignedIsThreeRows() async throws {
-        try await withSystem { client, gateway in
+        try await withGatewayAndWorker { client, gateway in
             let station = try await Self.bootedStation(port: gateway.port, identity: "CP-UNITS")
             let at = RFC3339.format(Date().addingTimeInterval(-60))
             _ = try await Self.callResult(
@@ -155,7 +155,7 @@ struct HostileInputEndToEndTests {
     /// firmware sends; a strict one gets the CALLERRORs; both get strictly valid
     /// answers, and what the tolerant one sent is stored normalized.
     @Test func aTolerantStationIsAcceptedAndStoredNormalized() async throws {
-        try await withSystem { client, gateway in
+        try await withGatewayAndWorker { client, gateway in
             try await client.query(
                 "INSERT INTO ocpp.stations (identity, registration_status, validation_mode) VALUES ('CP-QUIRKY', 'Accepted', 'tolerant')",
                 logger: TestDatabase.logger)
@@ -205,31 +205,6 @@ struct HostileInputEndToEndTests {
     }
 
     // MARK: Helpers
-
-    private func withSystem(
-        _ body: @Sendable (PostgresClient, GatewayHarness) async throws -> Void
-    ) async throws {
-        try await TestDatabase.withFreshDatabase { client, configuration in
-            _ = try await TestDatabase.migrate(client)
-            let gateway = try await GatewayHarness.start(database: configuration)
-            let worker: WorkerHarness
-            do {
-                worker = try await WorkerHarness.start(database: configuration)
-            } catch {
-                try? await gateway.stop()
-                throw error
-            }
-            do {
-                try await body(client, gateway)
-            } catch {
-                try? await worker.stop()
-                try? await gateway.stop()
-                throw error
-            }
-            try await gateway.stop()
-            try await worker.stop()
-        }
-    }
 
     static func bootedStation(port: Int, identity: String) async throws -> TestStation {
         let station = try await TestStation.connect(port: port, identity: identity)

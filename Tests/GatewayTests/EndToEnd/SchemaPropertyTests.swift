@@ -139,26 +139,9 @@ struct SchemaPropertyTests {
         let context =
             "(seed \(seed): rerun with OCPP_SCHEMA_FUZZ_SEED=\(seed) OCPP_SCHEMA_FUZZ_ITERATIONS=\(iterations))"
 
-        try await TestDatabase.withFreshDatabase { client, configuration in
-            _ = try await TestDatabase.migrate(client)
-            let gateway = try await GatewayHarness.start(database: configuration)
-            let worker: WorkerHarness
-            do {
-                worker = try await WorkerHarness.start(database: configuration)
-            } catch {
-                try? await gateway.stop()
-                throw error
-            }
-            do {
-                try await run(
-                    schemas: schemas, iterations: iterations, context: context, client: client, gateway: gateway)
-            } catch {
-                try? await worker.stop()
-                try? await gateway.stop()
-                throw error
-            }
-            try await gateway.stop()
-            try await worker.stop()
+        try await withGatewayAndWorker { client, gateway in
+            try await run(
+                schemas: schemas, iterations: iterations, context: context, client: client, gateway: gateway)
         }
     }
 
