@@ -51,6 +51,12 @@ struct GatewayApplication {
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
             verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
+        metrics.authenticationDisabled.record(settings.auth == .insecureNone ? 1 : 0)
+        if settings.auth == .insecureNone {
+            logger.warning(
+                "OCPP_AUTH=insecure-none: stations without a password connect without credentials; anyone who reaches the port can connect as one of them"
+            )
+        }
         let throttle = AuthFailureThrottle()
         let upgradeBudget =
             settings.upgradeRate > 0

@@ -13,12 +13,15 @@ struct GatewayOptions: ParsableArguments {
             "This instance's name, [a-z0-9_-], at most 40 characters. [env: OCPP_GATEWAY_ID, default: host name, process id and a random suffix]"
     )
     var gatewayID: String?
-    @Option(help: "Station authentication: none or basic (security profile 1). [env: OCPP_AUTH, default: none]")
+    @Option(
+        help:
+            "Station authentication: basic (security profile 1), or insecure-none (stations without a password connect without credentials). [env: OCPP_AUTH, default: basic]"
+    )
     var auth: String?
     @Option(
-        help: "Unknown stations: open (Accepted), pending or known (refused). [env: OCPP_REGISTRATION, default: open]")
+        help: "Unknown stations: known (refused), pending or open (Accepted). [env: OCPP_REGISTRATION, default: known]")
     var registration: String?
-    @Option(help: "Id tags: open (all Accepted) or strict (ocpp.id_tags). [env: OCPP_AUTHORIZATION, default: open]")
+    @Option(help: "Id tags: strict (ocpp.id_tags) or open (all Accepted). [env: OCPP_AUTHORIZATION, default: strict]")
     var authorization: String?
     @Option(
         help:
@@ -130,6 +133,14 @@ struct GatewayOptions: ParsableArguments {
         var result = GatewaySettings(gatewayID: gatewayID, database: try DatabaseURL(databaseURL).configuration)
         result.host = settings.string("OCPP_HOST", flag: host, default: result.host)
         result.port = try settings.integer("OCPP_PORT", flag: port, default: result.port, range: 0...65535)
+        // The old name of insecure-none: refused rather than read, so that no
+        // configuration turns authentication off without saying it is insecure.
+        guard settings.text("OCPP_AUTH", flag: auth)?.lowercased() != "none" else {
+            throw ConfigurationError(
+                setting: "OCPP_AUTH",
+                reason:
+                    "none was renamed insecure-none: it lets anyone connect as a station that has no password")
+        }
         result.auth = try settings.choice("OCPP_AUTH", flag: auth, default: result.auth)
         result.registrationPolicy = try settings.choice(
             "OCPP_REGISTRATION", flag: registration, default: result.registrationPolicy)

@@ -1,16 +1,19 @@
 import PostgresNIO
 import Shared
 
-/// Everything the gateway can be configured with. Defaults suit development; the
-/// command line and environment (see ``GatewayCommand``) override them.
+/// Everything the gateway can be configured with. The defaults are safe for a network
+/// anyone can reach (stations authenticate, unknown stations and id tags are
+/// refused); the command line and environment (see ``GatewayCommand``) override them.
 struct GatewaySettings: Sendable {
     /// How stations authenticate (OCPP 1.6 security profiles).
     enum AuthMode: String, Sendable, CaseIterable {
-        /// Anyone may connect (development).
-        case none
         /// Security profile 1: HTTP Basic, username = identity, password checked
-        /// against the station's stored hash.
+        /// against the station's stored hash (the default).
         case basic
+        /// A station without a stored password connects without credentials: anyone
+        /// who reaches the port may connect as such a station (development, trusted
+        /// test benches). A station with a password still needs it.
+        case insecureNone = "insecure-none"
     }
 
     /// What happens to a station identity the database does not know.
@@ -40,9 +43,9 @@ struct GatewaySettings: Sendable {
     var gatewayID: String
     var database: PostgresClient.Configuration
 
-    var auth = AuthMode.none
-    var registrationPolicy = RegistrationPolicy.open
-    var authorizationPolicy = AuthorizationPolicy.open
+    var auth = AuthMode.basic
+    var registrationPolicy = RegistrationPolicy.known
+    var authorizationPolicy = AuthorizationPolicy.strict
     /// How payloads are read from stations whose own mode is not set
     /// (`ocpp.stations.validation_mode`): strict, or tolerant of known charger quirks.
     var validationMode = ValidationMode.strict

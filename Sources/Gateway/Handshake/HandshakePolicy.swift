@@ -9,18 +9,39 @@ import Shared
 struct HandshakePolicy: Sendable {
     static let subprotocol = "ocpp1.6"
 
-    var auth: GatewaySettings.AuthMode
+    let auth: GatewaySettings.AuthMode
     let registration: GatewaySettings.RegistrationPolicy
     let stations: any StationStore
     let verifyPassword: @Sendable (_ password: String, _ storedHash: String) -> Bool
+    /// Whether the TLS layer has already authenticated the station by its client
+    /// certificate (security profile 3), so that no password is asked for.
+    private(set) var certificateAuthenticated = false
+
+    init(
+        auth: GatewaySettings.AuthMode, registration: GatewaySettings.RegistrationPolicy,
+        stations: any StationStore,
+        verifyPassword: @escaping @Sendable (_ password: String, _ storedHash: String) -> Bool
+    ) {
+        self.auth = auth
+        self.registration = registration
+        self.stations = stations
+        self.verifyPassword = verifyPassword
+    }
 
     /// The policy for a listener where TLS client certificates authenticate stations
     /// (security profile 3): no Basic password is asked for, and an identity the database
-    /// does not know follows the registration policy as without authentication.
+    /// does not know follows the registration policy.
     func authenticatedByCertificate() -> HandshakePolicy {
         var policy = self
-        policy.auth = .none
+        policy.certificateAuthenticated = true
         return policy
+    }
+
+    /// Whether a station must send its password: always when it has one (whatever the
+    /// mode: a stored password is never optional), and under `basic` also when it has
+    /// none (it is then refused), unless its certificate authenticated it.
+    func requiresPassword(_ record: StationRecord) -> Bool {
+        !certificateAuthenticated && (auth == .basic || !record.passwordHashes.isEmpty)
     }
 
     func decide(path: String, headers: HTTPFields, logger: Logger) async -> HandshakeDecision {
@@ -40,15 +61,15 @@ struct HandshakePolicy: Sendable {
             if let known = try await stations.find(identity: identity) {
                 record = known
             } else {
-                switch (registration, auth) {
-                case (.known, _):
+                switch registration {
+                case .known:
                     return .refuse(.notFound, reason: "unknown charge point")
-                case (_, .basic):
+                case _ where auth == .basic && !certificateAuthenticated:
                     // An unknown station has no password to check against.
                     return .refuse(.unauthorized, reason: "unknown charge point")
-                case (.open, .none):
+                case .open:
                     record = try await stations.register(identity: identity, status: .accepted)
-                case (.pending, .none):
+                case .pending:
                     record = try await stations.register(identity: identity, status: .pending)
                 }
                 logger.info("registered new charge point as \(record.registrationStatus.rawValue)")
@@ -58,7 +79,7 @@ struct HandshakePolicy: Sendable {
             return .refuse(.serviceUnavailable, reason: "database unavailable")
         }
 
-        if auth == .basic {
+        if requiresPassword(record) {
             guard let header = headers[.authorization], let credentials = BasicCredentials(authorizationHeader: header)
             else { return .refuse(.unauthorized, reason: "missing Basic credentials") }
             guard credentials.username == identity else {

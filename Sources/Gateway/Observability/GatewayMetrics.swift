@@ -32,6 +32,9 @@ struct GatewayMetrics: Sendable {
     /// untrusted client certificate, or not TLS at all.
     let tlsHandshakeFailures = Counter(label: "ocpp_gateway_tls_handshake_failures_total")
     let clockOffset = Recorder(label: "ocpp_gateway_station_clock_offset_seconds")
+    /// 1 while OCPP_AUTH=insecure-none, for an alert: stations without a password
+    /// connect without credentials.
+    let authenticationDisabled = Gauge(label: "ocpp_gateway_authentication_disabled")
     /// Deviations from the schemas accepted from stations in tolerant mode, by quirk
     /// (``ToleratedQuirk``): which leniencies the fleet relies on.
     let toleratedQuirks = ToleratedQuirkCounters()

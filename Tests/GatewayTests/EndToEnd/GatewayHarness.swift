@@ -29,6 +29,10 @@ struct GatewayHarness {
         settings.port = 0
         // Tests stop gateways all the time; a spread-out drain would only slow them.
         settings.drainDuration = .zero
+        // Most tests are about what stations send, not how they log in: the development
+        // settings, chosen here explicitly (the defaults are secure). The security
+        // tests set their own.
+        settings.useDevelopmentAccess()
         configure(&settings)
         var logger = Logger(label: "gateway-\(gatewayID)")
         logger.logLevel = .warning
@@ -75,5 +79,16 @@ extension GatewayHarness {
             }
             try await gateway.stop()
         }
+    }
+}
+
+extension GatewaySettings {
+    /// What `scripts/run` sets for the local demo: stations without a password
+    /// connect without credentials, unknown stations are registered Accepted, every
+    /// id tag is Accepted.
+    mutating func useDevelopmentAccess() {
+        auth = .insecureNone
+        registrationPolicy = .open
+        authorizationPolicy = .open
     }
 }

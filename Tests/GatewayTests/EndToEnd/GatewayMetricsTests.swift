@@ -54,6 +54,8 @@ struct GatewayMetricsTests {
                     #"ocpp_gateway_commands_total{action="ClearCache",outcome="sent"} 1"#,
                     #"ocpp_gateway_commands_total{action="ClearCache",outcome="answered"} 1"#,
                     #"ocpp_gateway_tolerated_quirks_total{quirk="number_as_string"} 1"#,
+                    // The test gateway runs with OCPP_AUTH=insecure-none, for an alert.
+                    "ocpp_gateway_authentication_disabled 1",
                     #"ocpp_gateway_tolerated_quirks_total{quirk="unknown_member"} 1"#,
                 ] {
                     #expect(text.contains(line), "missing \(line) in:\n\(text)")

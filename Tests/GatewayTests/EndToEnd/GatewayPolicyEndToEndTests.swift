@@ -57,6 +57,29 @@ struct GatewayPolicyEndToEndTests {
         }
     }
 
+    /// Under `insecure-none` a station without a password connects without
+    /// credentials, but one that has a password needs it: a stored password is never
+    /// optional (before, such a station was let in with a wrong one or none).
+    @Test func aStationThatHasAPasswordAlwaysNeedsIt() async throws {
+        try await withGateway(configure: { $0.auth = .insecureNone }) { client, gateway in
+            try await Self.addStation(client, "CP-KEYED", password: Self.password)
+            try await Self.addStation(client, "CP-OPEN", password: nil)
+            for (what, authorization) in [
+                ("no credentials", nil), ("wrong password", RawHTTP.basic("CP-KEYED", "not-the-key")),
+                ("another username", RawHTTP.basic("CP-OPEN", Self.password)),
+            ] as [(String, String?)] {
+                let refused = try await RawHTTP.upgrade(
+                    port: gateway.port, path: "/ocpp/CP-KEYED", authorization: authorization)
+                #expect(refused.status == 401, "\(what)")
+            }
+            let accepted = try await RawHTTP.upgrade(
+                port: gateway.port, path: "/ocpp/CP-KEYED", authorization: RawHTTP.basic("CP-KEYED", Self.password))
+            #expect(accepted.status == 101)
+            let open = try await RawHTTP.upgrade(port: gateway.port, path: "/ocpp/CP-OPEN")
+            #expect(open.status == 101)
+        }
+    }
+
     // MARK: Registration policies
 
     @Test func theKnownPolicyRefusesUnknownIdentitiesBeforeTheUpgrade() async throws {

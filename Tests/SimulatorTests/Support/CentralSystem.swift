@@ -30,6 +30,11 @@ struct CentralSystem: Sendable {
             var gatewaySettings = GatewaySettings(gatewayID: "sim-test", database: configuration)
             gatewaySettings.host = "127.0.0.1"
             gatewaySettings.port = 0
+            // The simulated stations have no passwords: the development settings,
+            // explicitly (the defaults are secure), as scripts/run sets them.
+            gatewaySettings.auth = .insecureNone
+            gatewaySettings.registrationPolicy = .open
+            gatewaySettings.authorizationPolicy = .open
             configureGateway(&gatewaySettings)
             var gatewayApplication = GatewayApplication(
                 settings: gatewaySettings, logger: logger, prometheus: PrometheusCollectorRegistry())
