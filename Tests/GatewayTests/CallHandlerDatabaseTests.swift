@@ -90,4 +90,59 @@ import Testing
             }
         }
     }
+
+    /// Authorize answers the tag's own status; StartTransaction decides ConcurrentTx
+    /// on the database, in any case of the tag (OCPP 1.6 §7.2: ConcurrentTx is for
+    /// StartTransaction only).
+    @Test func concurrentTxAnswersOnlyAStartElsewhere() async throws {
+        let settings = try Self.settings(.strict)
+        try await TestDatabase.withFreshDatabase { client, _ in
+            _ = try await TestDatabase.migrate(client)
+            var stations: [StationContext] = []
+            for identity in ["CP-1", "CP-2"] {
+                let id = try await client.scalar(
+                    "INSERT INTO ocpp.stations (identity) VALUES (\(identity)) RETURNING id", as: Int64.self)
+                stations.append(StationContext(stationID: id, identity: identity))
+            }
+            try await client.query(
+                "INSERT INTO ocpp.id_tags (id_tag, status, parent_id_tag) VALUES ('Tag-1', 'Accepted', 'Fleet')",
+                logger: TestDatabase.logger)
+            let handler = CallHandler(settings: settings, client: client, logger: TestDatabase.logger)
+
+            func authorize(_ idTag: String, at station: StationContext) async throws -> IdTagInfo {
+                let prepared = try await handler.prepare(
+                    AuthorizeRequest(idTag: idTag), station: station, receivedAt: Self.receivedAt)
+                return try AuthorizeResponse(json: .object(prepared.response)).idTagInfo
+            }
+            func start(_ idTag: String, at station: StationContext, connector: Int) async throws -> IdTagInfo {
+                let prepared = try await handler.prepare(
+                    StartTransactionRequest(
+                        connectorId: connector, idTag: idTag, meterStart: 0, timestamp: Self.receivedAt),
+                    station: station, receivedAt: Self.receivedAt)
+                return try StartTransactionResponse(json: .object(prepared.response)).idTagInfo
+            }
+
+            let accepted = IdTagInfo(status: .accepted, parentIdTag: "Fleet")
+            #expect(try await authorize("TAG-1", at: stations[0]) == accepted)
+            #expect(try await start("tag-1", at: stations[0], connector: 1) == accepted)
+            // The batch statement commits the start's row before the answer goes out.
+            try await client.query(
+                """
+                INSERT INTO ocpp.transaction_starts (station_id, connector_id, id_tag, started_at, meter_start)
+                VALUES (\(stations[0].stationID), 1, 'tag-1', \(Self.receivedAt), 0)
+                """, logger: TestDatabase.logger)
+
+            // Authorize is the tag's own status, on either charger, in any case.
+            for station in stations {
+                #expect(try await authorize("Tag-1", at: station) == accepted)
+                #expect(try await authorize("TAG-1", at: station) == accepted)
+            }
+            // A start on another charger or connector: ConcurrentTx, though Authorize
+            // has just been answered (and cached) Accepted.
+            #expect(try await start("TAG-1", at: stations[1], connector: 1).status == .concurrentTx)
+            #expect(try await start("Tag-1", at: stations[0], connector: 2).status == .concurrentTx)
+            // The first charger retrying its start: Accepted.
+            #expect(try await start("tag-1", at: stations[0], connector: 1) == accepted)
+        }
+    }
 }

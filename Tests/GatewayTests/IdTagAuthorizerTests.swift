@@ -139,22 +139,23 @@ import Testing
         }
     }
 
-    @Test func aStartNotYetAppliedByTheWorkerMakesTheTagConcurrentTx() async throws {
+    @Test func aStartNotYetAppliedByTheWorkerRefusesAStartElsewhere() async throws {
         try await Self.withFixture { fixture in
             try await fixture.addTag("BUSY", "Accepted", parent: "FLEET")
             // The gateway wrote the start; the worker has not made a transaction of it yet.
             try await fixture.addStart("BUSY", station: fixture.station, connector: 1)
             let authorizer = fixture.authorizer(ttl: .zero)
 
-            #expect(
-                try await authorizer.authorize("BUSY", station: fixture.otherStation)
-                    == IdTagInfo(status: .concurrentTx, parentIdTag: "FLEET"))
             // A start elsewhere: another connector, or the same connector of another station.
             for (station, connector) in [(fixture.station, 2), (fixture.otherStation, 1)] {
                 let info = try await authorizer.authorize(
                     "BUSY", station: station, purpose: .startTransaction(connectorID: connector))
-                #expect(info.status == .concurrentTx)
+                #expect(info == IdTagInfo(status: .concurrentTx, parentIdTag: "FLEET"))
             }
+            // Authorize answers the tag's own status (ConcurrentTx is for StartTransaction only).
+            #expect(
+                try await authorizer.authorize("BUSY", station: fixture.otherStation)
+                    == IdTagInfo(status: .accepted, parentIdTag: "FLEET"))
             // The same connector: this start retried, or one whose stop was lost.
             let retried = try await authorizer.authorize(
                 "BUSY", station: fixture.station, purpose: .startTransaction(connectorID: 1))
@@ -172,7 +173,9 @@ import Testing
             try await fixture.applyTransaction(
                 id, idTag: "CHARGING", station: fixture.station, connector: 1, stopped: false)
             let authorizer = fixture.authorizer(ttl: .zero)
-            #expect(try await authorizer.authorize("CHARGING", station: fixture.station).status == .concurrentTx)
+            let start = try await authorizer.authorize(
+                "CHARGING", station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+            #expect(start.status == .concurrentTx)
         }
     }
 
@@ -182,7 +185,9 @@ import Testing
             let id = try await fixture.addStart("DONE", station: fixture.station, connector: 1)
             try await fixture.applyTransaction(id, idTag: "DONE", station: fixture.station, connector: 1, stopped: true)
             let authorizer = fixture.authorizer(ttl: .zero)
-            #expect(try await authorizer.authorize("DONE", station: fixture.station).status == .accepted)
+            let start = try await authorizer.authorize(
+                "DONE", station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+            #expect(start.status == .accepted)
         }
     }
 
@@ -193,7 +198,9 @@ import Testing
             try await fixture.applyTransaction(
                 900_000, idTag: "LEGACY", station: fixture.station, connector: 3, stopped: false)
             let authorizer = fixture.authorizer(ttl: .zero)
-            #expect(try await authorizer.authorize("LEGACY", station: fixture.otherStation).status == .concurrentTx)
+            let elsewhere = try await authorizer.authorize(
+                "LEGACY", station: fixture.otherStation, purpose: .startTransaction(connectorID: 3))
+            #expect(elsewhere.status == .concurrentTx)
             let sameConnector = try await authorizer.authorize(
                 "LEGACY", station: fixture.station, purpose: .startTransaction(connectorID: 3))
             #expect(sameConnector.status == .accepted)
@@ -207,8 +214,14 @@ import Testing
             try await fixture.addStart("BLOCKED-BUSY", station: fixture.station, connector: 1)
             try await fixture.addStart("EXPIRED-BUSY", station: fixture.station, connector: 2)
             let authorizer = fixture.authorizer(ttl: .zero)
-            #expect(try await authorizer.authorize("BLOCKED-BUSY", station: fixture.station).status == .blocked)
-            #expect(try await authorizer.authorize("EXPIRED-BUSY", station: fixture.station).status == .expired)
+            for purpose in [AuthorizationPurpose.authorize, .startTransaction(connectorID: 3)] {
+                let blocked = try await authorizer.authorize(
+                    "BLOCKED-BUSY", station: fixture.otherStation, purpose: purpose)
+                #expect(blocked.status == .blocked)
+                let expired = try await authorizer.authorize(
+                    "EXPIRED-BUSY", station: fixture.otherStation, purpose: purpose)
+                #expect(expired.status == .expired)
+            }
         }
     }
 
@@ -225,14 +238,20 @@ import Testing
                 "UPDATE ocpp.id_tags SET status = 'Blocked' WHERE id_tag = \("CACHED")", logger: TestDatabase.logger)
             fixture.clock.advance(by: 29)
             #expect(try await authorizer.authorize("CACHED", station: fixture.otherStation).status == .accepted)
+            let stop = try await authorizer.authorize("CACHED", station: fixture.station, purpose: .stopTransaction)
+            #expect(stop.status == .accepted)
+            #expect(fixture.directory.lookups == 1)
+            // A StartTransaction reads the database, and leaves the cache as it is.
             let start = try await authorizer.authorize(
                 "CACHED", station: fixture.station, purpose: .startTransaction(connectorID: 1))
-            #expect(start.status == .accepted)
-            #expect(fixture.directory.lookups == 1)
+            #expect(start.status == .blocked)
+            #expect(fixture.directory.lookups == 2)
+            #expect(try await authorizer.authorize("CACHED", station: fixture.otherStation).status == .accepted)
+            #expect(fixture.directory.lookups == 2)
 
             fixture.clock.advance(by: 1)
             #expect(try await authorizer.authorize("CACHED", station: fixture.station).status == .blocked)
-            #expect(fixture.directory.lookups == 2)
+            #expect(fixture.directory.lookups == 3)
         }
     }
 
@@ -263,6 +282,186 @@ import Testing
                 for try await status in group { #expect(status == .accepted) }
             }
             #expect(fixture.directory.lookups == 1)
+        }
+    }
+
+    // MARK: Case
+
+    @Test func tagsAreMatchedCaseInsensitivelyAndAnsweredAsStored() async throws {
+        try await Self.withFixture { fixture in
+            try await fixture.addTag("abc123", "Accepted", parent: "Fleet-A")
+            try await fixture.addTag("Fleet-A", "Blocked")
+            let authorizer = fixture.authorizer(ttl: .seconds(30))
+            for spelling in ["abc123", "ABC123", "Abc123"] {
+                // The parent as provisioned, whatever the case the tag was sent in.
+                let expected = IdTagInfo(status: .accepted, parentIdTag: "Fleet-A")
+                #expect(try await authorizer.authorize(spelling, station: fixture.station) == expected)
+                let stop = try await authorizer.authorize(spelling, station: fixture.station, purpose: .stopTransaction)
+                #expect(stop == expected)
+            }
+            // One cache entry for every spelling.
+            #expect(fixture.directory.lookups == 1)
+            let start = try await authorizer.authorize(
+                "ABC123", station: fixture.station, purpose: .startTransaction(connectorID: 1))
+            #expect(start == IdTagInfo(status: .accepted, parentIdTag: "Fleet-A"))
+            // The parent is a tag of its own, found in any case too.
+            #expect(try await authorizer.authorize("FLEET-A", station: fixture.station).status == .blocked)
+            #expect(try await authorizer.authorize("fleet-a", station: fixture.station).status == .blocked)
+            // Only ASCII letters fold.
+            try await fixture.addTag("Éclair", "Accepted")
+            #expect(try await authorizer.authorize("éclair", station: fixture.station).status == .invalid)
+            #expect(try await authorizer.authorize("ÉCLAIR", station: fixture.station).status == .accepted)
+        }
+    }
+
+    @Test func rowsThatDifferOnlyInCaseAnswerTheMostRestrictive() async throws {
+        try await Self.withFixture { fixture in
+            // Provisioned before tags were compared case-insensitively: one tag, two rows.
+            try await fixture.addTag("dup1", "Accepted", parent: "OPEN")
+            try await fixture.addTag("DUP1", "Blocked", parent: "CLOSED")
+            try await fixture.addTag("exp2", "Accepted")
+            try await fixture.addTag("EXP2", "Accepted", expiry: fixture.clock().addingTimeInterval(-60))
+            try await fixture.addTag("acc3", "Accepted", parent: "LOWER")
+            try await fixture.addTag("ACC3", "Accepted", parent: "UPPER")
+            let authorizer = fixture.authorizer(ttl: .zero)
+            for spelling in ["dup1", "DUP1", "Dup1"] {
+                #expect(
+                    try await authorizer.authorize(spelling, station: fixture.station)
+                        == IdTagInfo(status: .blocked, parentIdTag: "CLOSED"))
+                let start = try await authorizer.authorize(
+                    spelling, station: fixture.station, purpose: .startTransaction(connectorID: 1))
+                #expect(start.status == .blocked)
+            }
+            for spelling in ["exp2", "EXP2"] {
+                #expect(try await authorizer.authorize(spelling, station: fixture.station).status == .expired)
+            }
+            // Equally good rows: the one spelled as sent.
+            #expect(try await authorizer.authorize("acc3", station: fixture.station).parentIdTag == "LOWER")
+            #expect(try await authorizer.authorize("ACC3", station: fixture.station).parentIdTag == "UPPER")
+        }
+    }
+
+    @Test func anOpenTransactionBlocksAStartInAnyCase() async throws {
+        try await Self.withFixture { fixture in
+            try await fixture.addTag("abc123", "Accepted")
+            // Started as sent by the first charger, in lower case; not yet applied.
+            try await fixture.addStart("abc123", station: fixture.station, connector: 1)
+            try await fixture.addTag("LEGACY9", "Accepted")
+            try await fixture.applyTransaction(
+                900_001, idTag: "legacy9", station: fixture.station, connector: 2, stopped: false)
+            let authorizer = fixture.authorizer(ttl: .zero)
+
+            for spelling in ["ABC123", "abc123", "aBc123"] {
+                let elsewhere = try await authorizer.authorize(
+                    spelling, station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+                #expect(elsewhere.status == .concurrentTx)
+            }
+            // The same charger retrying its start, in another case: not concurrent.
+            let retried = try await authorizer.authorize(
+                "ABC123", station: fixture.station, purpose: .startTransaction(connectorID: 1))
+            #expect(retried.status == .accepted)
+            let legacy = try await authorizer.authorize(
+                "Legacy9", station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+            #expect(legacy.status == .concurrentTx)
+        }
+    }
+
+    // MARK: Authorize and StartTransaction
+
+    @Test func authorizeAnswersTheTagsOwnStatusWhateverItsOpenTransactions() async throws {
+        try await Self.withFixture { fixture in
+            let past = fixture.clock().addingTimeInterval(-60)
+            let cases: [(String, String, Date?, IdTagInfo)] = [
+                ("RIDER", "Accepted", nil, IdTagInfo(status: .accepted, parentIdTag: "FLEET")),
+                ("RIDER-BLOCKED", "Blocked", nil, IdTagInfo(status: .blocked, parentIdTag: "FLEET")),
+                (
+                    "RIDER-EXPIRED", "Accepted", past,
+                    IdTagInfo(status: .expired, expiryDate: past, parentIdTag: "FLEET")
+                ),
+                ("RIDER-INVALID", "Invalid", nil, IdTagInfo(status: .invalid, parentIdTag: "FLEET")),
+                // Stored ConcurrentTx: known and valid, as far as Authorize is concerned.
+                ("RIDER-BUSY", "ConcurrentTx", nil, IdTagInfo(status: .accepted, parentIdTag: "FLEET")),
+            ]
+            for (connector, (idTag, status, expiry, _)) in cases.enumerated() {
+                try await fixture.addTag(idTag, status, expiry: expiry, parent: "FLEET")
+                try await fixture.addStart(idTag, station: fixture.station, connector: connector + 1)
+            }
+            let authorizer = fixture.authorizer(ttl: .zero)
+            for (idTag, _, _, expected) in cases {
+                for station in [fixture.station, fixture.otherStation] {
+                    #expect(try await authorizer.authorize(idTag, station: station) == expected, "\(idTag)")
+                    #expect(
+                        try await authorizer.authorize(idTag.lowercased(), station: station) == expected, "\(idTag)")
+                }
+            }
+            // A start elsewhere is refused for the two that are otherwise valid.
+            for (idTag, expected) in [
+                ("RIDER", AuthorizationStatus.concurrentTx), ("RIDER-BLOCKED", .blocked),
+                ("RIDER-EXPIRED", .expired), ("RIDER-INVALID", .invalid), ("RIDER-BUSY", .concurrentTx),
+            ] {
+                let start = try await authorizer.authorize(
+                    idTag, station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+                #expect(start.status == expected, "\(idTag)")
+            }
+        }
+    }
+
+    @Test func aStartIsDecidedOnTheDatabaseDespiteACachedAccepted() async throws {
+        try await Self.withFixture { fixture in
+            try await fixture.addTag("Rider-7", "Accepted")
+            let authorizer = fixture.authorizer(ttl: .seconds(60))
+            #expect(try await authorizer.authorize("RIDER-7", station: fixture.station).status == .accepted)
+            #expect(fixture.directory.lookups == 1)
+
+            // The start is answered (its row committed), through this gateway or another.
+            try await fixture.addStart("rider-7", station: fixture.station, connector: 1)
+            fixture.clock.advance(by: 1)
+
+            // The cached Accepted still answers Authorize...
+            #expect(try await authorizer.authorize("RIDER-7", station: fixture.otherStation).status == .accepted)
+            #expect(fixture.directory.lookups == 1)
+            // ...but a start on another charger reads the database: ConcurrentTx.
+            let elsewhere = try await authorizer.authorize(
+                "RIDER-7", station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+            #expect(elsewhere.status == .concurrentTx)
+            let otherConnector = try await authorizer.authorize(
+                "Rider-7", station: fixture.station, purpose: .startTransaction(connectorID: 2))
+            #expect(otherConnector.status == .concurrentTx)
+            #expect(fixture.directory.lookups == 3)
+            // The same start retried by its charger is not concurrent.
+            let retried = try await authorizer.authorize(
+                "rider-7", station: fixture.station, purpose: .startTransaction(connectorID: 1))
+            #expect(retried.status == .accepted)
+
+            // Once the worker has applied its stop, the tag may start elsewhere.
+            try await fixture.applyTransaction(
+                try await fixture.client.scalar(
+                    "SELECT transaction_id FROM ocpp.transaction_starts WHERE id_tag = 'rider-7'", as: Int32.self),
+                idTag: "rider-7", station: fixture.station, connector: 1, stopped: true)
+            let afterStop = try await authorizer.authorize(
+                "RIDER-7", station: fixture.otherStation, purpose: .startTransaction(connectorID: 1))
+            #expect(afterStop.status == .accepted)
+        }
+    }
+
+    /// The lookup's comparisons are on `lower(id_tag COLLATE "C")`, which the
+    /// indexes of migration 0013 must serve: a mismatch (another collation, another
+    /// function) would leave them unused and scan the tables.
+    @Test func theFoldedTagIndexesServeTheLookup() async throws {
+        try await Self.withFixture { fixture in
+            let query = PostgresIdTagDirectory.query(for: "ABC123", openTransactions: true)
+            let plan = try await fixture.client.withConnection { connection in
+                try await connection.query("SET enable_seqscan = off", logger: TestDatabase.logger)
+                var lines: [String] = []
+                let rows = try await connection.query(
+                    PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds), logger: TestDatabase.logger)
+                for try await line in rows.decode(String.self) { lines.append(line) }
+                try await connection.query("RESET enable_seqscan", logger: TestDatabase.logger)
+                return lines.joined(separator: "\n")
+            }
+            for index in ["id_tags_folded", "transaction_starts_id_tag", "transactions_open_id_tag"] {
+                #expect(plan.contains(index), "\(index) in\n\(plan)")
+            }
         }
     }
 
@@ -347,25 +546,67 @@ import Testing
         #expect(loads.value == 1)
     }
 
+    /// (record, the answer to Authorize and StopTransaction, to StartTransaction on
+    /// connector 1 of station 1).
     @Test(arguments: [
-        (IdTagRecord(status: .accepted), AuthorizationStatus.accepted),
-        (IdTagRecord(status: .concurrentTx), .concurrentTx),
-        (IdTagRecord(status: .accepted, expiryDate: Date(timeIntervalSince1970: 999)), .expired),
-        (IdTagRecord(status: .accepted, expiryDate: Date(timeIntervalSince1970: 1000)), .expired),
-        (IdTagRecord(status: .accepted, expiryDate: Date(timeIntervalSince1970: 1001)), .accepted),
+        (IdTagRecord(status: .accepted), AuthorizationStatus.accepted, AuthorizationStatus.accepted),
+        (IdTagRecord(status: .blocked), .blocked, .blocked),
+        (IdTagRecord(status: .invalid), .invalid, .invalid),
+        // Stored ConcurrentTx: busy, not invalid; only a start is refused for it.
+        (IdTagRecord(status: .concurrentTx), .accepted, .concurrentTx),
+        (IdTagRecord(status: .concurrentTx, expiryDate: Date(timeIntervalSince1970: 999)), .expired, .concurrentTx),
+        (IdTagRecord(status: .accepted, expiryDate: Date(timeIntervalSince1970: 999)), .expired, .expired),
+        (IdTagRecord(status: .accepted, expiryDate: Date(timeIntervalSince1970: 1000)), .expired, .expired),
+        (IdTagRecord(status: .accepted, expiryDate: Date(timeIntervalSince1970: 1001)), .accepted, .accepted),
         (
             IdTagRecord(
                 status: .accepted, openTransactions: [OpenTransaction(transactionID: 1, stationID: 9, connectorID: nil)]
             ),
-            .concurrentTx
+            .accepted, .concurrentTx
+        ),
+        (
+            IdTagRecord(
+                status: .accepted, openTransactions: [OpenTransaction(transactionID: 1, stationID: 1, connectorID: 2)]
+            ),
+            .accepted, .concurrentTx
+        ),
+        // Its own connector: this start retried.
+        (
+            IdTagRecord(
+                status: .accepted, openTransactions: [OpenTransaction(transactionID: 1, stationID: 1, connectorID: 1)]
+            ),
+            .accepted, .accepted
+        ),
+        (
+            IdTagRecord(
+                status: .blocked, openTransactions: [OpenTransaction(transactionID: 1, stationID: 9, connectorID: 1)]
+            ),
+            .blocked, .blocked
         ),
     ])
-    func theStrictAnswerOfARecord(_ record: IdTagRecord, expected: AuthorizationStatus) {
-        let info = IdTagAuthorizer.idTagInfo(
-            for: record, purpose: .authorize, station: StationContext(stationID: 1, identity: "CP-1"),
-            now: Date(timeIntervalSince1970: 1000))
-        #expect(info.status == expected)
-        #expect(info.expiryDate == record.expiryDate)
+    func theStrictAnswerOfARecord(
+        _ record: IdTagRecord, expected: AuthorizationStatus, expectedForAStart: AuthorizationStatus
+    ) {
+        let station = StationContext(stationID: 1, identity: "CP-1")
+        let now = Date(timeIntervalSince1970: 1000)
+        for purpose in [AuthorizationPurpose.authorize, .stopTransaction] {
+            let info = IdTagAuthorizer.idTagInfo(for: record, purpose: purpose, station: station, now: now)
+            #expect(info.status == expected)
+            #expect(info.expiryDate == record.expiryDate)
+        }
+        let start = IdTagAuthorizer.idTagInfo(
+            for: record, purpose: .startTransaction(connectorID: 1), station: station, now: now)
+        #expect(start.status == expectedForAStart)
+        #expect(start.expiryDate == record.expiryDate)
+    }
+
+    @Test(arguments: [
+        ("abc123", "abc123"), ("ABC123", "abc123"), ("AbC-12_Z", "abc-12_z"), ("", ""),
+        // Only A-Z fold, as lower(x COLLATE "C") does.
+        ("ÉCLAIR", "Éclair"), ("İX", "İx"),
+    ])
+    func theCacheKeyFoldsOnlyASCIILetters(_ idTag: String, expected: String) {
+        #expect(IdTagKey.folded(idTag) == expected)
     }
 }
 
@@ -412,14 +653,14 @@ private final class CountingDirectory: IdTagDirectory {
 
     var lookups: Int { count.withLock { $0 } }
 
-    func record(for idTag: String) async throws -> IdTagRecord? {
+    func record(for idTag: String, openTransactions: Bool) async throws -> IdTagRecord? {
         count.withLock { $0 += 1 }
-        return try await base.record(for: idTag)
+        return try await base.record(for: idTag, openTransactions: openTransactions)
     }
 }
 
 private struct FixedDirectory: IdTagDirectory {
     var record: IdTagRecord?
 
-    func record(for idTag: String) async throws -> IdTagRecord? { record }
+    func record(for idTag: String, openTransactions: Bool) async throws -> IdTagRecord? { record }
 }

@@ -3,14 +3,17 @@ import Logging
 import PostgresNIO
 import Shared
 
-/// Why an id tag is being authorized: the answer differs in whether a transaction
-/// the tag already has counts against it.
+/// Why an id tag is being authorized: only a StartTransaction can be refused for a
+/// transaction the tag already has.
 enum AuthorizationPurpose: Sendable, Hashable {
-    /// Authorize.req: any open transaction of the tag makes it ConcurrentTx.
+    /// Authorize.req: the tag's own status. Never ConcurrentTx, which OCPP 1.6 (§7.2)
+    /// reserves for StartTransaction: a tag with an open transaction is Accepted (or
+    /// Blocked, Expired, Invalid as it is).
     case authorize
-    /// StartTransaction.req on this connector of the asking station. An open
-    /// transaction on that very connector does not count: a connector carries one
-    /// transaction at a time, so it is this start retried (its start row is already
+    /// StartTransaction.req on this connector of the asking station: ConcurrentTx when
+    /// the tag has a transaction open elsewhere, read from the database at that moment.
+    /// An open transaction on that very connector does not count: a connector carries
+    /// one transaction at a time, so it is this start retried (its start row is already
     /// written) or an earlier one whose stop was lost.
     case startTransaction(connectorID: Int)
     /// StopTransaction.req: the tag's own transaction is ending, so ConcurrentTx never
@@ -36,17 +39,45 @@ extension IdTagAuthorizing {
 /// Authorizes id tags by ``GatewaySettings/AuthorizationPolicy``.
 ///
 /// - `open`: every tag is Accepted, without a query.
-/// - `strict`: the tag is looked up in the ``IdTagDirectory`` (`ocpp.id_tags`):
-///   unknown → Invalid; a stored Blocked, Expired or Invalid (or ConcurrentTx) is
-///   answered as stored; Accepted with an `expiry_date` not in the future → Expired;
-///   Accepted with an open transaction (see ``PostgresIdTagDirectory`` for which
-///   count, and ``AuthorizationPurpose`` for which are ignored) → ConcurrentTx. The
-///   stored `expiryDate` and `parentIdTag` are always included.
+/// - `strict`: the tag is looked up in the ``IdTagDirectory`` (`ocpp.id_tags`),
+///   case-insensitively (an IdToken is a CiString; ``IdTagKey``): unknown → Invalid;
+///   a stored Blocked, Expired or Invalid is answered as stored; Accepted with an
+///   `expiry_date` not in the future → Expired. The stored `expiryDate` and
+///   `parentIdTag` (in their stored case) are always included.
+///   - Authorize and StopTransaction answer the tag's own status: never ConcurrentTx
+///     (a stored ConcurrentTx counts as Accepted there, expiry included).
+///   - StartTransaction: an Accepted tag with a transaction open elsewhere (see
+///     ``PostgresIdTagDirectory`` for which count, ``AuthorizationPurpose`` for which
+///     are ignored) → ConcurrentTx, as is a stored ConcurrentTx.
 ///
-/// Lookups, unknown tags included, are cached for `cacheTTL` (a burst of Authorize
-/// for a tag costs one query), so a change to `ocpp.id_tags`, or a transaction
-/// started or stopped through another gateway, is seen at most `cacheTTL` late. The
-/// expiry date is compared with the clock at each answer, not when cached.
+/// Authorize and StopTransaction lookups, unknown tags included, are cached for
+/// `cacheTTL` under the folded tag (a burst of Authorize for a tag costs one query;
+/// "abc123" and "ABC123" share the entry), so a change to `ocpp.id_tags` is seen at
+/// most `cacheTTL` late. The expiry date is compared with the clock at each answer,
+/// not when cached.
+///
+/// ## StartTransaction reads the database
+/// A StartTransaction neither reads nor fills the cache: the tag and its open
+/// transactions are read in one statement at that moment, so a cached Accepted
+/// never hides a transaction started since (one query per start, a rare message).
+///
+/// What that guarantees, and what it cannot: the gateway acknowledges a
+/// StartTransaction only after its batch statement has committed the start's
+/// `ocpp.transaction_starts` row (the worker writes `ocpp.transactions` later; the
+/// check does not wait for it). So a start on any gateway that was answered before
+/// this check began is seen, and one tag is not started on a second charger after
+/// the first was told Accepted, which is how a person moves between chargers. Two
+/// starts of one tag whose checks both run before either's row is committed (on two
+/// gateways, or on one: the window from the check to the batch commit, milliseconds
+/// normally, up to the ingest timeout under load) both see no open transaction and
+/// are both Accepted. The check and the insert are two statements on two connections,
+/// so no read or lock here can close that window: a lock taken by this query is
+/// released before the batch statement runs, and a read cannot see a row another
+/// gateway has not committed yet. Closing it takes the decision into the batch
+/// statement (`Sources/Gateway/Ingest/`), e.g. a claim keyed by the folded tag
+/// inserted there with `ON CONFLICT`, which waits for and sees another gateway's
+/// commit, turning the answer into ConcurrentTx. Until then both transactions are
+/// recorded as usual, and any later start of the tag is refused while either is open.
 final class IdTagAuthorizer: IdTagAuthorizing {
     /// The most id tags cached at once.
     static let defaultCacheCapacity = 10_000
@@ -85,15 +116,24 @@ final class IdTagAuthorizer: IdTagAuthorizing {
         case .open:
             return IdTagInfo(status: .accepted)
         case .strict:
-            let directory = self.directory
-            let record = try await cache.value(for: idTag) { try await directory.record(for: idTag) }
+            let record: IdTagRecord?
+            switch purpose {
+            case .startTransaction:
+                // Never cached: see "StartTransaction reads the database".
+                record = try await directory.record(for: idTag, openTransactions: true)
+            case .authorize, .stopTransaction:
+                let directory = self.directory
+                record = try await cache.value(for: IdTagKey.folded(idTag)) {
+                    try await directory.record(for: idTag, openTransactions: false)
+                }
+            }
             return Self.idTagInfo(for: record, purpose: purpose, station: station, now: now())
         }
     }
 
-    /// Forgets the cached lookup of `idTag`.
+    /// Forgets the cached lookup of `idTag`, in whatever case.
     func invalidate(_ idTag: String) {
-        cache.removeValue(for: idTag)
+        cache.removeValue(for: IdTagKey.folded(idTag))
     }
 
     /// The strict policy's answer for a looked-up tag (`nil`: unknown).
@@ -102,27 +142,33 @@ final class IdTagAuthorizer: IdTagAuthorizing {
     ) -> IdTagInfo {
         guard let record else { return IdTagInfo(status: .invalid) }
         var status = record.status
+        // ConcurrentTx is an answer to StartTransaction only (OCPP 1.6 §7.2); stored,
+        // it says the tag is busy, not that it is invalid.
+        if status == .concurrentTx, !purpose.isStart {
+            status = .accepted
+        }
         if status == .accepted, let expiryDate = record.expiryDate, expiryDate <= now {
             status = .expired
         }
-        if status == .accepted,
-            record.openTransactions.contains(where: { counts($0, for: purpose, station: station) })
+        if status == .accepted, case .startTransaction(let connectorID) = purpose,
+            record.openTransactions.contains(where: { !$0.isOn(station, connectorID: connectorID) })
         {
             status = .concurrentTx
         }
         return IdTagInfo(status: status, expiryDate: record.expiryDate, parentIdTag: record.parentIdTag)
     }
+}
 
-    private static func counts(
-        _ transaction: OpenTransaction, for purpose: AuthorizationPurpose, station: StationContext
-    ) -> Bool {
-        switch purpose {
-        case .authorize:
-            true
-        case .startTransaction(let connectorID):
-            !(transaction.stationID == station.stationID && transaction.connectorID == connectorID)
-        case .stopTransaction:
-            false
-        }
+extension AuthorizationPurpose {
+    fileprivate var isStart: Bool {
+        if case .startTransaction = self { true } else { false }
+    }
+}
+
+extension OpenTransaction {
+    /// Whether this is a transaction of that connector of that station: the start
+    /// being retried, or one whose stop was lost.
+    fileprivate func isOn(_ station: StationContext, connectorID: Int) -> Bool {
+        stationID == station.stationID && self.connectorID == connectorID
     }
 }
