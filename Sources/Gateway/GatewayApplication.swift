@@ -20,7 +20,8 @@ struct GatewayApplication {
     let logger: Logger
     let prometheus: PrometheusCollectorRegistry
 
-    /// Called with the bound port once the server listens (tests bind port 0).
+    /// Called with the bound port once the server listens (tests bind port 0); with the
+    /// plain port off (`OCPP_PORT=off`), with the TLS listener's.
     var onServerRunning: @Sendable (Int) async -> Void = { _ in }
     /// The same for the TLS listener, when there is one.
     var onTLSServerRunning: @Sendable (Int) async -> Void = { _ in }
@@ -78,21 +79,22 @@ struct GatewayApplication {
         let router = Router()
         HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
         let onServerRunning = self.onServerRunning
-        let server = Application(
-            router: router,
-            server: .ocppWebSocket(configuration: configuration) { request, channel, logger in
-                await Self.decide(
-                    request: request, channel: channel, logger: logger, policy: policy, certificateRule: nil,
-                    throttle: throttle, upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
-            },
-            configuration: .init(
-                address: .hostname(settings.host, port: settings.port), serverName: "ocpp-gateway",
-                backlog: settings.listenBacklog),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        var services: [any Service] = [
-            client, ingest, clockOffsets, presence, StationServer(server: server, drain: drain),
-        ]
+        var services: [any Service] = [client, ingest, clockOffsets, presence]
+        if let port = settings.port {
+            let server = Application(
+                router: router,
+                server: .ocppWebSocket(configuration: configuration) { request, channel, logger in
+                    await Self.decide(
+                        request: request, channel: channel, logger: logger, policy: policy, certificateRule: nil,
+                        throttle: throttle, upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
+                },
+                configuration: .init(
+                    address: .hostname(settings.host, port: port), serverName: "ocpp-gateway",
+                    backlog: settings.listenBacklog),
+                onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+                logger: logger)
+            services.append(StationServer(server: server, drain: drain))
+        }
 
         if let tlsContexts {
             let tls = tlsContexts.settings
@@ -100,9 +102,10 @@ struct GatewayApplication {
             // and must be the identity's own.
             let certificateRule =
                 tls.clientCAPath != nil ? CertificateIdentityRule(requiredOrganization: tls.clientOrganization) : nil
-            let tlsPolicy = certificateRule == nil ? policy : policy.authenticatedByCertificate()
+            let tlsPolicy = certificateRule == nil ? policy.overTLS() : policy.authenticatedByCertificate()
             let logger = self.logger
             let onTLSServerRunning = self.onTLSServerRunning
+            let plainPortOff = settings.port == nil
             let tlsServer = Application(
                 router: router,
                 server: HTTPServerBuilder { responder in
@@ -125,7 +128,11 @@ struct GatewayApplication {
                 configuration: .init(
                     address: .hostname(settings.host, port: tls.port), serverName: "ocpp-gateway",
                     backlog: settings.listenBacklog),
-                onServerRunning: { channel in await onTLSServerRunning(channel.localAddress?.port ?? 0) },
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? 0
+                    await onTLSServerRunning(port)
+                    if plainPortOff { await onServerRunning(port) }
+                },
                 logger: logger)
             // Before the servers, so that it stops after them.
             services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: 4)

@@ -32,7 +32,7 @@ struct GatewayCommand: AsyncParsableCommand {
             try application.makeServiceGroup()
         }
         logger.info(
-            "listening on \(settings.host):\(settings.port), auth \(settings.auth.rawValue), registration \(settings.registrationPolicy.rawValue)"
+            "listening on \(settings.port.map { "\(settings.host):\($0)" } ?? "no plain port (OCPP_PORT=off)"), auth \(settings.auth.rawValue), registration \(settings.registrationPolicy.rawValue)"
         )
         if let tls = settings.tls {
             logger.info(

@@ -7,7 +7,11 @@ import Shared
 struct GatewayOptions: ParsableArguments {
     @Option(help: "PostgreSQL URL. [env: DATABASE_URL]") var databaseURL: String?
     @Option(help: "Address to listen on. [env: OCPP_HOST, default: 0.0.0.0]") var host: String?
-    @Option(help: "Port to listen on. [env: OCPP_PORT, default: 3000]") var port: String?
+    @Option(
+        help:
+            "Port of the plain ws:// listener, or off (then only the TLS port listens, which needs --tls-cert). [env: OCPP_PORT, default: 3000]"
+    )
+    var port: String?
     @Option(
         help:
             "This instance's name, [a-z0-9_-], at most 40 characters. [env: OCPP_GATEWAY_ID, default: host name, process id and a random suffix]"
@@ -132,7 +136,11 @@ struct GatewayOptions: ParsableArguments {
         }
         var result = GatewaySettings(gatewayID: gatewayID, database: try DatabaseURL(databaseURL).configuration)
         result.host = settings.string("OCPP_HOST", flag: host, default: result.host)
-        result.port = try settings.integer("OCPP_PORT", flag: port, default: result.port, range: 0...65535)
+        if settings.text("OCPP_PORT", flag: port)?.lowercased() == "off" {
+            result.port = nil
+        } else {
+            result.port = try settings.integer("OCPP_PORT", flag: port, default: 3000, range: 0...65535)
+        }
         // The old name of insecure-none: refused rather than read, so that no
         // configuration turns authentication off without saying it is insecure.
         guard settings.text("OCPP_AUTH", flag: auth)?.lowercased() != "none" else {
@@ -199,10 +207,31 @@ struct GatewayOptions: ParsableArguments {
             "OCPP_DRAIN_SECONDS", flag: drainSeconds, default: result.drainDuration, unit: .seconds(1), range: 0...300)
         result.shutdownTimeout = result.drainDuration + .seconds(10)
         result.tls = try resolveTLS(settings)
+        try Self.checkListeners(result)
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)
         let level = try ProcessBootstrap.logLevel(settings.string("LOG_LEVEL", flag: logLevel, default: "info"))
         return (result, level)
+    }
+
+    /// Every listener must authenticate stations: no plain port and no TLS port is no
+    /// gateway, and a TLS port that lets stations in without a password or a client
+    /// certificate would be TLS without a security profile.
+    static func checkListeners(_ settings: GatewaySettings) throws(ConfigurationError) {
+        if settings.port == nil, settings.tls == nil {
+            throw ConfigurationError(
+                setting: "OCPP_PORT",
+                reason:
+                    "off needs \(TLSSettings.Setting.certificateChain) and \(TLSSettings.Setting.privateKey): the gateway would have no listener"
+            )
+        }
+        if let tls = settings.tls, tls.clientCAPath == nil, settings.auth == .insecureNone {
+            throw ConfigurationError(
+                setting: "OCPP_AUTH",
+                reason:
+                    "insecure-none with \(TLSSettings.Setting.certificateChain) and no \(TLSSettings.Setting.clientCA) leaves the TLS port without station authentication: use OCPP_AUTH=basic (profile 2) or set \(TLSSettings.Setting.clientCA) (profile 3)"
+            )
+        }
     }
 
     /// `<host name>-<process id>`, lower-cased and reduced to the allowed characters.

@@ -35,7 +35,9 @@ struct GatewaySettings: Sendable {
     }
 
     var host = "0.0.0.0"
-    var port = 3000
+    /// The plain `ws://` listener's port; nil: switched off (`OCPP_PORT=off`), stations
+    /// and probes use the TLS listener only.
+    var port: Int? = 3000
     /// The `wss://` listener on its own port, when a certificate is configured.
     var tls: TLSSettings?
     /// This instance's name in `ocpp.gateways`, `ocpp.station_sessions` and its

@@ -4,10 +4,21 @@ import Logging
 import Shared
 
 /// Decides, before the upgrade, whether a station may connect: the identity in the
-/// URL, the subprotocol, HTTP Basic credentials (security profile 1) and the
-/// registration policy for identities the database does not know.
+/// URL, the subprotocol, HTTP Basic credentials (security profile 1), the station's
+/// own security profile and the registration policy for identities the database does
+/// not know.
 struct HandshakePolicy: Sendable {
     static let subprotocol = "ocpp1.6"
+
+    /// How the listener a connection arrived on protects it.
+    enum Listener: String, Sendable {
+        /// `ws://`: profile 0, or 1 when the station's password is checked.
+        case plain
+        /// `wss://` without client certificates: profile 2 (Basic inside TLS).
+        case tls = "TLS"
+        /// `wss://` with a verified client certificate of the station's own: profile 3.
+        case mutualTLS = "mutual TLS"
+    }
 
     let auth: GatewaySettings.AuthMode
     let registration: GatewaySettings.RegistrationPolicy
@@ -16,6 +27,8 @@ struct HandshakePolicy: Sendable {
     /// Whether the TLS layer has already authenticated the station by its client
     /// certificate (security profile 3), so that no password is asked for.
     private(set) var certificateAuthenticated = false
+    /// The listener this policy decides for.
+    private(set) var listener = Listener.plain
 
     init(
         auth: GatewaySettings.AuthMode, registration: GatewaySettings.RegistrationPolicy,
@@ -34,7 +47,25 @@ struct HandshakePolicy: Sendable {
     func authenticatedByCertificate() -> HandshakePolicy {
         var policy = self
         policy.certificateAuthenticated = true
+        policy.listener = .mutualTLS
         return policy
+    }
+
+    /// The policy for a TLS listener without client certificates (security profile 2).
+    func overTLS() -> HandshakePolicy {
+        var policy = self
+        policy.listener = .tls
+        return policy
+    }
+
+    /// The security profile a connection to this listener reaches: 3 with a client
+    /// certificate, 2 or 1 when the password is checked (inside TLS or not), else 0.
+    func offeredProfile(passwordChecked: Bool) -> Int {
+        switch listener {
+        case .mutualTLS: 3
+        case .tls: passwordChecked ? 2 : 0
+        case .plain: passwordChecked ? 1 : 0
+        }
     }
 
     /// Whether a station must send its password: always when it has one (whatever the
@@ -79,7 +110,19 @@ struct HandshakePolicy: Sendable {
             return .refuse(.serviceUnavailable, reason: "database unavailable")
         }
 
-        if requiresPassword(record) {
+        // Before the password: a station that may not use this listener is refused
+        // whatever it sent (no downgrade, and no password check it could not pass anyway).
+        let passwordChecked = requiresPassword(record)
+        let offered = offeredProfile(passwordChecked: passwordChecked)
+        if let required = record.securityProfile, offered < required {
+            return .refuse(
+                .forbidden,
+                reason:
+                    "security profile \(required) required for station \(identity), the \(listener.rawValue) listener offers \(offered)"
+            )
+        }
+
+        if passwordChecked {
             guard let header = headers[.authorization], let credentials = BasicCredentials(authorizationHeader: header)
             else { return .refuse(.unauthorized, reason: "missing Basic credentials") }
             guard credentials.username == identity else {

@@ -8,10 +8,10 @@ import Shared
 
 /// The station a handshake names, with what authenticates it.
 struct StationByIdentityStatement: PostgresPreparedStatement {
-    typealias Row = (Int64, String, String?, String?, String?)
+    typealias Row = (Int64, String, String?, String?, String?, Int16?)
     static let sql = """
-        SELECT id, registration_status, password_hash, pending_password_hash, validation_mode FROM ocpp.stations
-        WHERE identity = $1
+        SELECT id, registration_status, password_hash, pending_password_hash, validation_mode, security_profile
+        FROM ocpp.stations WHERE identity = $1
         """
     static let bindingDataTypes: [PostgresDataType] = [.text]
 

@@ -12,6 +12,9 @@ struct StationRecord: Sendable, Hashable {
     var passwordHashes: [String] = []
     /// `strict` or `tolerant`; nil follows the gateway's default.
     var validationMode: ValidationMode?
+    /// The security profile (0–3) the station must connect with; nil: not set, the
+    /// listener's own rules apply.
+    var securityProfile: Int?
 }
 
 /// The station rows the gateway reads and writes outside the ingest batches:
@@ -41,11 +44,11 @@ struct PostgresStationStore: StationStore {
 
     func find(identity: String) async throws -> StationRecord? {
         let rows = try await client.rows(of: StationByIdentityStatement(identity: identity), logger: logger)
-        guard let (id, status, hash, pendingHash, mode) = rows.first else { return nil }
+        guard let (id, status, hash, pendingHash, mode, profile) = rows.first else { return nil }
         return StationRecord(
             id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending,
             passwordHashes: [hash, pendingHash].compactMap { $0 },
-            validationMode: mode.flatMap(ValidationMode.init(rawValue:)))
+            validationMode: mode.flatMap(ValidationMode.init(rawValue:)), securityProfile: profile.map(Int.init))
     }
 
     func register(identity: String, status: RegistrationStatus) async throws -> StationRecord {
@@ -54,13 +57,15 @@ struct PostgresStationStore: StationStore {
             """
             INSERT INTO ocpp.stations (identity, registration_status) VALUES (\(identity), \(status.rawValue))
             ON CONFLICT (identity) DO UPDATE SET identity = excluded.identity
-            RETURNING id, registration_status, password_hash, pending_password_hash
+            RETURNING id, registration_status, password_hash, pending_password_hash, validation_mode, security_profile
             """, logger: logger)
         guard let row = try await rows.collect().first else { throw StationStoreError.noRowReturned }
-        let (id, stored, hash, pendingHash) = try row.decode((Int64, String, String?, String?).self)
+        let (id, stored, hash, pendingHash, mode, profile) = try row.decode(
+            (Int64, String, String?, String?, String?, Int16?).self)
         return StationRecord(
             id: id, registrationStatus: RegistrationStatus(rawValue: stored) ?? .pending,
-            passwordHashes: [hash, pendingHash].compactMap { $0 })
+            passwordHashes: [hash, pendingHash].compactMap { $0 },
+            validationMode: mode.flatMap(ValidationMode.init(rawValue:)), securityProfile: profile.map(Int.init))
     }
 
     func openSession(

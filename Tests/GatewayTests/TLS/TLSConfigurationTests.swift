@@ -45,6 +45,44 @@ struct TLSConfigurationTests {
         }
     }
 
+    @Test func thePlainPortCanBeSwitchedOffWhenTLSListens() throws {
+        let options = try! GatewayOptions.parse([])
+        let tls = ["OCPP_TLS_CERT": "/c.pem", "OCPP_TLS_KEY": "/k.pem"]
+        func settings(_ environment: [String: String]) throws(ConfigurationError) -> GatewaySettings {
+            try options.resolve(environment: Self.database.merging(environment) { $1 }).0
+        }
+        #expect(try settings([:]).port == 3000)
+        #expect(try settings(tls.merging(["OCPP_PORT": "off"]) { $1 }).port == nil)
+        #expect(try settings(tls.merging(["OCPP_PORT": "OFF"]) { $1 }).port == nil)
+        #expect(try settings(["OCPP_PORT": "3100"]).port == 3100)
+        #expect(
+            try GatewayOptions.parse(["--port", "off"] + tls.flatMap { [Self.flag($0.key), $0.value] })
+                .resolve(environment: Self.database).0.port == nil)
+
+        // No listener at all, and a TLS port on which stations need no credentials.
+        let mistakes: [(environment: [String: String], setting: String)] = [
+            (["OCPP_PORT": "off"], "OCPP_PORT"),
+            (tls.merging(["OCPP_AUTH": "insecure-none"]) { $1 }, "OCPP_AUTH"),
+            (tls.merging(["OCPP_AUTH": "insecure-none", "OCPP_PORT": "off"]) { $1 }, "OCPP_AUTH"),
+        ]
+        for mistake in mistakes {
+            do {
+                _ = try settings(mistake.environment)
+                Issue.record("accepted \(mistake.environment)")
+            } catch {
+                #expect(error.setting == mistake.setting, "\(mistake.environment)")
+                #expect(!error.description.contains("\n"), "one line")
+            }
+        }
+        // Client certificates authenticate the stations on the TLS port whatever OCPP_AUTH says.
+        let mutual = tls.merging(["OCPP_AUTH": "insecure-none", "OCPP_TLS_CLIENT_CA": "/ca.pem"]) { $1 }
+        #expect(try settings(mutual).tls?.clientCAPath == "/ca.pem")
+    }
+
+    private static func flag(_ variable: String) -> String {
+        "--" + variable.dropFirst("OCPP_".count).lowercased().replacingOccurrences(of: "_", with: "-")
+    }
+
     @Test func unusableFilesNameTheirSetting() throws {
         let pki = try TestPKI()
         let files = try TLSFileSet()

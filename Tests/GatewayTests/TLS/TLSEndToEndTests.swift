@@ -149,6 +149,111 @@ struct TLSEndToEndTests {
         }
     }
 
+    // MARK: A security profile per station
+
+    @Test func aStationsProfileDecidesWhichListenerItMayUse() async throws {
+        let pki = try TestPKI()
+        let registry = PrometheusCollectorRegistry()
+        try await withTLSGateway(pki: pki, prometheus: registry, configure: { $0.auth = .basic }) {
+            client, gateway in
+            let tlsPort = try #require(gateway.tlsPort)
+            let tls = try pki.clientConfiguration()
+            let stations: [(String, Int?)] = [("CP-ANY", nil), ("CP-P1", 1), ("CP-P2", 2), ("CP-P3", 3)]
+            for (identity, profile) in stations {
+                try await Self.addStation(client, identity, password: Self.password, securityProfile: profile)
+            }
+            func basic(_ identity: String) -> String { RawHTTP.basic(identity, Self.password) }
+
+            // Profile 2: refused on the plain port, with or without its password (no
+            // downgrade); served with Basic inside TLS.
+            for authorization in [basic("CP-P2"), nil] {
+                let plain = try await RawHTTP.upgrade(
+                    port: gateway.port, path: "/ocpp/CP-P2", authorization: authorization)
+                #expect(plain.status == 403)
+            }
+            let station = try await TestStation.connect(
+                port: tlsPort, identity: "CP-P2", authorization: basic("CP-P2"), tls: tls)
+            #expect(try await station.callResult("BootNotification", Self.boot)["status"] == "Accepted")
+            await station.close()
+            #expect(try await RawHTTP.upgrade(port: tlsPort, path: "/ocpp/CP-P2", tls: tls).status == 401)
+
+            // Profile 3 on a TLS listener without client certificates: refused everywhere.
+            #expect(
+                try await RawHTTP.upgrade(port: tlsPort, path: "/ocpp/CP-P3", authorization: basic("CP-P3"), tls: tls)
+                    .status == 403)
+            #expect(
+                try await RawHTTP.upgrade(port: gateway.port, path: "/ocpp/CP-P3", authorization: basic("CP-P3"))
+                    .status == 403)
+
+            // Profile 1, and a station without a profile, as before: either port with Basic.
+            for identity in ["CP-P1", "CP-ANY"] {
+                let plain = try await RawHTTP.upgrade(
+                    port: gateway.port, path: "/ocpp/\(identity)", authorization: basic(identity))
+                #expect(plain.status == 101, "\(identity)")
+                let overTLS = try await RawHTTP.upgrade(
+                    port: tlsPort, path: "/ocpp/\(identity)", authorization: basic(identity), tls: tls)
+                #expect(overTLS.status == 101, "\(identity)")
+            }
+            let metrics = Self.text(of: registry)
+            #expect(metrics.contains(#"ocpp_gateway_handshakes_refused_total{reason="403"} 4"#), "\(metrics)")
+        }
+    }
+
+    @Test func aProfile3StationConnectsOnlyWithItsCertificate() async throws {
+        let pki = try TestPKI()
+        try await withTLSGateway(pki: pki, clientCA: true, configure: { $0.auth = .basic }) { client, gateway in
+            let tlsPort = try #require(gateway.tlsPort)
+            try await Self.addStation(client, "CP-1", password: Self.password, securityProfile: 3)
+            try await Self.addStation(client, "CP-2", password: Self.password, securityProfile: 2)
+            let plain = try await RawHTTP.upgrade(
+                port: gateway.port, path: "/ocpp/CP-1", authorization: RawHTTP.basic("CP-1", Self.password))
+            #expect(plain.status == 403, "its password on the plain port")
+            await #expect(throws: (any Error).self, "no certificate") {
+                try await RawHTTP.upgrade(
+                    port: tlsPort, path: "/ocpp/CP-1", authorization: RawHTTP.basic("CP-1", Self.password),
+                    tls: try pki.clientConfiguration())
+            }
+            let station = try await TestStation.connect(
+                port: tlsPort, identity: "CP-1", tls: try pki.clientConfiguration(presenting: try pki.station("CP-1")))
+            #expect(try await station.callResult("BootNotification", Self.boot)["status"] == "Accepted")
+            await station.close()
+            // A profile-2 station may use more than its profile.
+            let above = try pki.clientConfiguration(presenting: try pki.station("CP-2"))
+            #expect(try await RawHTTP.upgrade(port: tlsPort, path: "/ocpp/CP-2", tls: above).status == 101)
+        }
+    }
+
+    @Test func withoutAPasswordAStationReachesProfile0Only() async throws {
+        let pki = try TestPKI()
+        // OCPP_AUTH=insecure-none: a station without a password connects without one...
+        try await withTLSGateway(pki: pki) { client, gateway in
+            try await Self.addStation(client, "CP-OPEN", password: nil)
+            try await Self.addStation(client, "CP-P0", password: nil, securityProfile: 0)
+            try await Self.addStation(client, "CP-P1", password: nil, securityProfile: 1)
+            #expect(try await RawHTTP.upgrade(port: gateway.port, path: "/ocpp/CP-OPEN").status == 101)
+            #expect(try await RawHTTP.upgrade(port: gateway.port, path: "/ocpp/CP-P0").status == 101)
+            // ...which is profile 0: a profile-1 station is refused.
+            #expect(try await RawHTTP.upgrade(port: gateway.port, path: "/ocpp/CP-P1").status == 403)
+        }
+    }
+
+    @Test func withThePlainPortOffTheTLSPortServesStationsAndProbes() async throws {
+        let pki = try TestPKI()
+        try await withTLSGateway(pki: pki, configure: { $0.port = nil }) { _, gateway in
+            let tlsPort = try #require(gateway.tlsPort)
+            #expect(gateway.port == tlsPort)
+            let tls = try pki.clientConfiguration()
+            for probe in ["/healthz", "/readyz"] {
+                let response = try await RawHTTP.exchange(
+                    port: tlsPort, "GET \(probe) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", tls: tls)
+                #expect(response.status == 200, "\(probe)")
+            }
+            let station = try await TestStation.connect(port: tlsPort, identity: "CP-TLS-ONLY", tls: tls)
+            _ = try await station.callResult("Heartbeat", [:])
+            await station.close()
+        }
+    }
+
     // MARK: Certificate replacement
 
     @Test func aReplacedCertificateServesNewConnectionsWithoutARestart() async throws {
@@ -235,12 +340,14 @@ struct TLSEndToEndTests {
         }
     }
 
-    private static func addStation(_ client: PostgresClient, _ identity: String, password: String?) async throws {
+    private static func addStation(
+        _ client: PostgresClient, _ identity: String, password: String?, securityProfile: Int? = nil
+    ) async throws {
         let hash = try password.map { try PasswordHash.make(password: $0) }
         try await client.query(
             """
-            INSERT INTO ocpp.stations (identity, registration_status, password_hash)
-            VALUES (\(identity), 'Accepted', \(hash))
+            INSERT INTO ocpp.stations (identity, registration_status, password_hash, security_profile)
+            VALUES (\(identity), 'Accepted', \(hash), \(securityProfile)::smallint)
             """, logger: TestDatabase.logger)
     }
 
