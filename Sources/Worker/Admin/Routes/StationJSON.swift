@@ -14,7 +14,7 @@ enum StationJSON {
                 'meterType', s.meter_type, 'meterSerialNumber', s.meter_serial_number),
             'localListVersion', s.local_list_version, 'hasPassword', s.password_hash IS NOT NULL,
             'passwordPending', s.pending_password_hash IS NOT NULL, 'passwordChangedAt', s.password_changed_at,
-            'validationMode', s.validation_mode, 'createdAt', s.created_at)
+            'validationMode', s.validation_mode, 'securityProfile', s.security_profile, 'createdAt', s.created_at)
         """
 
     /// The station with its connectors, configuration, open transactions and active

@@ -3,7 +3,7 @@ import PostgresNIO
 import Shared
 
 /// Stations: list, register, read one with its connectors, configuration and open
-/// transactions, accept a pending one, and set its validation mode.
+/// transactions, accept a pending one, and set its validation mode and security profile.
 struct StationRoutes {
     let environment: AdminEnvironment
 
@@ -14,6 +14,7 @@ struct StationRoutes {
             AdminRoute(.get, "/api/v1/stations/{identity}", handler: read),
             AdminRoute(.post, "/api/v1/stations/{identity}/accept", handler: accept),
             AdminRoute(.put, "/api/v1/stations/{identity}/validation-mode", handler: setValidationMode),
+            AdminRoute(.put, "/api/v1/stations/{identity}/security-profile", handler: setSecurityProfile),
         ]
     }
 
@@ -119,5 +120,70 @@ struct StationRoutes {
             """)
         guard let station else { throw AdminError.notFound("no station \(identity)") }
         return .json(station)
+    }
+
+    /// The security profile (0–3) the station must connect with, or null for "not set"
+    /// (the listener's own rules). A gateway reads it when the station connects and
+    /// refuses a connection that offers less (403). Lowering it (null included) is
+    /// refused with 409 unless `allowDowngrade` is true; profiles 1 and 2 need the
+    /// station's password (400 otherwise), or it could never connect.
+    @Sendable func setSecurityProfile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        _ = try AdminQuery(request, allowed: [])
+        let identity = try context.pathParameter("identity")
+        let body = try await AdminBody(request, allowed: ["securityProfile", "allowDowngrade"])
+        let profile: Int?
+        switch body.object["securityProfile"] {
+        case nil:
+            throw AdminError.badRequest(
+                "securityProfile is required: 0, 1, 2, 3, or null for the listener's rules", field: "securityProfile")
+        case .null?:
+            profile = nil
+        case .integer(let value)? where (0...3).contains(value):
+            profile = Int(value)
+        default:
+            throw AdminError.badRequest(
+                "securityProfile must be 0, 1, 2, 3, or null for the listener's rules", field: "securityProfile")
+        }
+        let allowDowngrade = try body.boolean("allowDowngrade") ?? false
+        // One statement: the checks and the update see the same, locked row.
+        let answer = try await environment.json(
+            """
+            WITH current AS (
+                SELECT id, security_profile,
+                       password_hash IS NOT NULL OR pending_password_hash IS NOT NULL AS has_password
+                FROM ocpp.stations WHERE identity = \(identity)
+                FOR UPDATE
+            ), updated AS (
+                UPDATE ocpp.stations AS s SET security_profile = \(profile)::smallint, updated_at = now()
+                FROM current AS c
+                WHERE s.id = c.id
+                  AND (\(allowDowngrade) OR c.security_profile IS NULL
+                       OR \(profile)::smallint >= c.security_profile)
+                  AND (\(profile)::smallint IS NULL OR \(profile)::smallint NOT IN (1, 2) OR c.has_password)
+                RETURNING s.*
+            )
+            SELECT json_build_object(
+                'current', c.security_profile, 'hasPassword', c.has_password,
+                'station', (SELECT \(unescaped: StationJSON.detail)::json FROM updated AS s))::text
+            FROM current AS c
+            """)
+        guard let answer else { throw AdminError.notFound("no station \(identity)") }
+        guard case .object(let outcome) = try JSONParser.parse(answer) else {
+            throw AdminError(status: .internalServerError, code: "internal_error", message: "the request failed")
+        }
+        if case .object(let station)? = outcome["station"] {
+            var writer = JSONWriter()
+            writer.value(.object(station))
+            return .json(writer.string)
+        }
+        if let profile, profile == 1 || profile == 2, outcome["hasPassword"] == .bool(false) {
+            throw AdminError.badRequest(
+                "security profile \(profile) needs the station's password: set it first (PUT /api/v1/stations/\(identity)/password)",
+                field: "securityProfile")
+        }
+        let current = if case .integer(let value)? = outcome["current"] { "\(value)" } else { "null" }
+        throw AdminError.conflict(
+            "station \(identity) has security profile \(current); lowering it to \(profile.map(String.init) ?? "null") needs \"allowDowngrade\": true"
+        )
     }
 }
