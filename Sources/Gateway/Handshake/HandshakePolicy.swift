@@ -128,9 +128,25 @@ struct HandshakePolicy: Sendable {
             guard credentials.username == identity else {
                 return .refuse(.unauthorized, reason: "Basic username does not equal the identity")
             }
-            guard record.passwordHashes.contains(where: { verifyPassword(credentials.password, $0) }) else {
+            // The forms the same secret takes (a key's hex digits in any case, the text a
+            // pushed key stands for), checked against the current and the pending hash.
+            let candidates = StationPassword.candidates(for: credentials.password)
+            guard
+                let matched = record.passwordHashes.first(where: { hash in
+                    candidates.contains { verifyPassword($0, hash) }
+                })
+            else {
                 return .refuse(
                     .unauthorized, reason: record.passwordHashes.isEmpty ? "no password set" : "wrong password")
+            }
+            if let pending = record.pendingPasswordHash, matched == pending {
+                do {
+                    try await stations.completePasswordRotation(stationID: record.id, pendingHash: pending)
+                    logger.info("password rotation completed: the station logged in with its new key")
+                } catch {
+                    // The old and the new key keep working; the next login tries again.
+                    logger.warning("could not complete the password rotation: \(String(reflecting: error))")
+                }
             }
         }
 

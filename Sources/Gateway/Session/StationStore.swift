@@ -10,6 +10,9 @@ struct StationRecord: Sendable, Hashable {
     /// The password hash, and while a new password is being pushed to the station
     /// (ChangeConfiguration AuthorizationKey) the new one's: either is accepted.
     var passwordHashes: [String] = []
+    /// The new password's hash while a rotation waits for the station (also in
+    /// ``passwordHashes``): a login with it completes the rotation.
+    var pendingPasswordHash: String?
     /// `strict` or `tolerant`; nil follows the gateway's default.
     var validationMode: ValidationMode?
     /// The security profile (0–3) the station must connect with; nil: not set, the
@@ -24,6 +27,10 @@ protocol StationStore: Sendable {
     /// Registers an unknown station with `status`; an identity registered meanwhile
     /// by another gateway is returned as it is.
     func register(identity: String, status: RegistrationStatus) async throws -> StationRecord
+    /// Makes the pending password the only one, if it is still `pendingHash`: the
+    /// station has logged in with the key it was pushed (after answering
+    /// RebootRequired, say), so it has it.
+    func completePasswordRotation(stationID: Int64, pendingHash: String) async throws
     /// Records this connection as the station's live session and, in the same
     /// statement, tells the gateway that held the previous one to close it.
     /// `connectedAt` is RFC 3339 text, the very value the connect work row carries,
@@ -47,8 +54,18 @@ struct PostgresStationStore: StationStore {
         guard let (id, status, hash, pendingHash, mode, profile) = rows.first else { return nil }
         return StationRecord(
             id: id, registrationStatus: RegistrationStatus(rawValue: status) ?? .pending,
-            passwordHashes: [hash, pendingHash].compactMap { $0 },
+            passwordHashes: [hash, pendingHash].compactMap { $0 }, pendingPasswordHash: pendingHash,
             validationMode: mode.flatMap(ValidationMode.init(rawValue:)), securityProfile: profile.map(Int.init))
+    }
+
+    func completePasswordRotation(stationID: Int64, pendingHash: String) async throws {
+        try await client.query(
+            """
+            UPDATE ocpp.stations
+            SET password_hash = pending_password_hash, pending_password_hash = NULL, password_changed_at = now(),
+                updated_at = now()
+            WHERE id = \(stationID) AND pending_password_hash = \(pendingHash)
+            """, logger: logger)
     }
 
     func register(identity: String, status: RegistrationStatus) async throws -> StationRecord {
@@ -64,7 +81,7 @@ struct PostgresStationStore: StationStore {
             (Int64, String, String?, String?, String?, Int16?).self)
         return StationRecord(
             id: id, registrationStatus: RegistrationStatus(rawValue: stored) ?? .pending,
-            passwordHashes: [hash, pendingHash].compactMap { $0 },
+            passwordHashes: [hash, pendingHash].compactMap { $0 }, pendingPasswordHash: pendingHash,
             validationMode: mode.flatMap(ValidationMode.init(rawValue:)), securityProfile: profile.map(Int.init))
     }
 

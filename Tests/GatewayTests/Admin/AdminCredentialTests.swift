@@ -100,4 +100,99 @@ struct AdminCredentialTests {
             try await admin.stop()
         }
     }
+
+    /// The whitepaper's credentials: passwords of 16 to 40 characters, or an
+    /// AuthorizationKey of up to 40 hex digits; a station may send the key's hex
+    /// digits in any case.
+    @Test func passwordsOf16To40CharactersAndHexAuthorizationKeys() async throws {
+        try await GatewayHarness.withGateway(configure: { $0.auth = .basic }) { client, configuration, gateway in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-KEY', 'Accepted')")
+            let admin = try await AdminHarness.start(database: configuration)
+            do {
+                let long = String(repeating: "p", count: 40)
+                #expect(
+                    try await admin.client.send(
+                        "PUT", "/api/v1/stations/CP-KEY/password", body: #"{"password":"\#(long)"}"#
+                    ).status == 200)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-KEY", long) == 101)
+
+                let key = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"  // 20 bytes
+                #expect(
+                    try await admin.client.send(
+                        "PUT", "/api/v1/stations/CP-KEY/password", body: #"{"authorizationKey":"\#(key)"}"#
+                    ).status == 200)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-KEY", key) == 101)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-KEY", key.uppercased()) == 101)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-KEY", long) == 401)
+
+                for (body, field) in [
+                    (#"{"password":"\#(long)x"}"#, "password"),  // 41 characters
+                    (#"{"authorizationKey":"0a1b2c"}"#, "authorizationKey"),  // 3 bytes
+                    (#"{"authorizationKey":"\#(key)00"}"#, "authorizationKey"),  // 21 bytes
+                    (#"{"password":"station-secret-01","authorizationKey":"\#(key)"}"#, "authorizationKey"),
+                    (#"{"password":"\#(long)","push":true}"#, "password"),  // a key holds 20 bytes
+                ] {
+                    let refused = try await admin.client.send("PUT", "/api/v1/stations/CP-KEY/password", body: body)
+                    #expect(refused.status == 400, "\(body)")
+                    #expect(refused.json?["field"]?.string == field, "\(body)")
+                }
+            } catch {
+                try? await admin.stop()
+                throw error
+            }
+            try await admin.stop()
+        }
+    }
+
+    /// A rotation answered RebootRequired: both keys work until the station connects
+    /// with the new one (it rebooted and took it), which completes the rotation. The
+    /// station sends its new key in the hex form it was configured with.
+    @Test func aRotationAnsweredRebootRequiredCompletesWhenTheStationUsesTheNewKey() async throws {
+        try await GatewayHarness.withGateway(configure: { $0.auth = .basic }) { client, configuration, gateway in
+            try await client.query(
+                "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-REBOOT', 'Accepted')")
+            let admin = try await AdminHarness.start(database: configuration)
+            do {
+                let old = "old-password-00001"
+                let new = "new-password-00002"
+                _ = try await admin.client.send(
+                    "PUT", "/api/v1/stations/CP-REBOOT/password", body: #"{"password":"\#(old)"}"#)
+                let station = try await TestStation.connect(
+                    port: gateway.port, identity: "CP-REBOOT", authorization: RawHTTP.basic("CP-REBOOT", old))
+                _ = try await station.callResult("Heartbeat", [:])
+                let rotation = try await admin.client.send(
+                    "PUT", "/api/v1/stations/CP-REBOOT/password", body: #"{"password":"\#(new)","push":true}"#)
+                let id = try #require(rotation.json?["messageId"]?.string)
+                _ = try #require(try await station.nextReply())
+                try await station.send(#"[3,"\#(id)",{"status":"RebootRequired"}]"#)
+                try await eventually("the answer is recorded") {
+                    try await client.scalar(
+                        "SELECT status = 'answered' FROM ocpp.station_messages WHERE message_id = \(id)", as: Bool.self)
+                }
+                await station.close()
+                // Not yet rebooted: the old key still works, and so would the new one.
+                #expect(
+                    try await client.scalar(
+                        "SELECT pending_password_hash IS NOT NULL FROM ocpp.stations WHERE identity = 'CP-REBOOT'",
+                        as: Bool.self))
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-REBOOT", old) == 101)
+
+                // After its reboot the station logs in with the key it was sent, in hex.
+                let hex = try #require(StationPassword.authorizationKey(forPassword: new))
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-REBOOT", hex) == 101)
+                try await eventually("the new key is the only one") {
+                    try await client.scalar(
+                        "SELECT pending_password_hash IS NULL FROM ocpp.stations WHERE identity = 'CP-REBOOT'",
+                        as: Bool.self)
+                }
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-REBOOT", old) == 401)
+                #expect(try await Self.upgradeStatus(gateway.port, "CP-REBOOT", new) == 101)
+            } catch {
+                try? await admin.stop()
+                throw error
+            }
+            try await admin.stop()
+        }
+    }
 }

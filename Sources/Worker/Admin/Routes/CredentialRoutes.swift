@@ -12,34 +12,56 @@ struct CredentialRoutes {
         [AdminRoute(.put, "/api/v1/stations/{identity}/password", handler: setPassword)]
     }
 
-    /// The whitepaper's AuthorizationKey: 16 to 20 bytes. Printable ASCII keeps it
-    /// the same in the Basic header, in the hash and in the hex sent to the station.
-    static let passwordLength = 16...20
+    /// A made-up password: 20 characters, the longest an AuthorizationKey can carry.
+    static let generatedLength = 20
     static let generatedAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
-    /// Without `push`, the password is the station's at once (it has been configured on
-    /// the station some other way). With `push`, it is sent as ChangeConfiguration
-    /// AuthorizationKey (hex) and becomes the only one once the station accepts it;
-    /// until then the gateways take the old and the new one.
+    /// The secret is a `password` (16 to 40 printable ASCII characters) or an
+    /// `authorizationKey` (16 to 20 bytes as 32 to 40 hex digits, stored upper-case);
+    /// neither: a password is made up and returned once (see ``StationPassword``).
+    /// Without `push`, it is the station's at once (configured on the station some
+    /// other way). With `push`, it is sent as ChangeConfiguration AuthorizationKey
+    /// (hex) and becomes the only one once the station has it (accepted, or after a
+    /// RebootRequired when the station connects with it); until then the gateways
+    /// take the old and the new one.
     @Sendable func setPassword(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let identity = try context.pathParameter("identity")
-        let body = try await AdminBody(request, allowed: ["password", "push"])
-        let given = try body.string("password", maxLength: Self.passwordLength.upperBound)
+        let body = try await AdminBody(request, allowed: ["password", "authorizationKey", "push"])
+        let given = try body.string("password", maxLength: StationPassword.passwordLength.upperBound)
+        let givenKey = try body.string("authorizationKey", maxLength: 2 * StationPassword.keyByteCount.upperBound)
         let push = try body.boolean("push") ?? false
-        if let given {
-            guard Self.passwordLength.contains(given.utf8.count), given.allSatisfy({ $0.isASCII && !$0.isWhitespace })
-            else {
-                throw AdminError.badRequest(
-                    "password must be 16 to 20 printable ASCII characters without spaces", field: "password")
-            }
+        guard given == nil || givenKey == nil else {
+            throw AdminError.badRequest("give a password or an authorizationKey, not both", field: "authorizationKey")
         }
-        let password = given ?? Self.generate()
-        let hash = try PasswordHash.make(password: password)
-        let answer =
-            push ? try await rotate(identity, password: password, hash: hash) : try await set(identity, hash: hash)
+        if let given, !StationPassword.isValidPassword(given) {
+            throw AdminError.badRequest(
+                "password must be 16 to 40 printable ASCII characters without spaces", field: "password")
+        }
+        let key = try givenKey.map { text throws(AdminError) in
+            guard let key = StationPassword.authorizationKey(text) else {
+                throw AdminError.badRequest(
+                    "authorizationKey must be 16 to 20 bytes written as 32 to 40 hexadecimal digits",
+                    field: "authorizationKey")
+            }
+            return key
+        }
+        // What the station will send, and what is hashed: the key's hex digits, or the text.
+        let secret = key ?? given ?? Self.generate()
+        var answer: JSONObject?
+        if push {
+            // ChangeConfiguration AuthorizationKey carries at most 20 bytes.
+            guard let pushed = key ?? StationPassword.authorizationKey(forPassword: secret) else {
+                throw AdminError.badRequest(
+                    "a password pushed as AuthorizationKey has 16 to 20 characters (the key holds 20 bytes at most)",
+                    field: "password")
+            }
+            answer = try await rotate(identity, key: pushed, hash: try PasswordHash.make(password: secret))
+        } else {
+            answer = try await set(identity, hash: try PasswordHash.make(password: secret))
+        }
         guard var answer else { throw AdminError.notFound("no station \(identity)") }
         // A password the API made up is shown once, so it can be configured elsewhere.
-        if given == nil { answer.members.append((key: "password", value: .string(password))) }
+        if given == nil, key == nil { answer.members.append((key: "password", value: .string(secret))) }
         var writer = JSONWriter()
         writer.value(.object(answer))
         return .json(writer.string, status: push ? .accepted : .ok)
@@ -58,8 +80,7 @@ struct CredentialRoutes {
     }
 
     /// The pending hash and the command in one statement: both or neither.
-    private func rotate(_ identity: String, password: String, hash: String) async throws -> JSONObject? {
-        let key = password.utf8.map { String(format: "%02X", $0) }.joined()
+    private func rotate(_ identity: String, key: String, hash: String) async throws -> JSONObject? {
         let command = try OutboundCommand(ChangeConfigurationRequest(key: "AuthorizationKey", value: key))
         var payload = JSONWriter()
         payload.value(.object(command.payload))
@@ -83,7 +104,6 @@ struct CredentialRoutes {
 
     static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return String(
-            (0..<Self.passwordLength.upperBound).map { _ in generatedAlphabet.randomElement(using: &generator)! })
+        return String((0..<generatedLength).map { _ in generatedAlphabet.randomElement(using: &generator)! })
     }
 }
