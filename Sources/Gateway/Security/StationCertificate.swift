@@ -9,12 +9,20 @@ struct StationCertificate: Sendable, Equatable {
     var dnsNames: [String]
     /// Hexadecimal, for log lines.
     var serialNumber: String
+    /// Whether the certificate names client authentication among its extended key
+    /// usages. An absent extension would allow any usage (RFC 5280); a station
+    /// certificate must say it is for a TLS client.
+    var allowsClientAuthentication: Bool
 
-    init(commonNames: [String], organizations: [String], dnsNames: [String], serialNumber: String = "") {
+    init(
+        commonNames: [String], organizations: [String], dnsNames: [String], serialNumber: String = "",
+        allowsClientAuthentication: Bool = true
+    ) {
         self.commonNames = commonNames
         self.organizations = organizations
         self.dnsNames = dnsNames
         self.serialNumber = serialNumber
+        self.allowsClientAuthentication = allowsClientAuthentication
     }
 
     /// Reads a DER certificate (as TLS delivered it, so its chain is already verified).
@@ -31,6 +39,8 @@ struct StationCertificate: Sendable, Equatable {
             if case .dnsName(let dnsName) = name { return dnsName }
             return nil
         }
+        self.allowsClientAuthentication =
+            try certificate.extensions.extendedKeyUsage?.contains(.clientAuth) ?? false
         self.serialNumber = certificate.serialNumber.bytes.map { byte in
             (byte < 16 ? "0" : "") + String(byte, radix: 16)
         }.joined()

@@ -4,6 +4,7 @@ import Logging
 import Shared
 import SwiftASN1
 import Testing
+import X509
 
 @testable import Gateway
 
@@ -148,6 +149,9 @@ struct TLSConfigurationTests {
         #expect(rule.refusal(identity: "CP-1", certificate: otherCPO) != nil)
         #expect(
             CertificateIdentityRule(requiredOrganization: nil).refusal(identity: "CP-1", certificate: otherCPO) == nil)
+        let notForClients = StationCertificate(
+            commonNames: ["CP-1"], organizations: ["CPO"], dnsNames: [], allowsClientAuthentication: false)
+        #expect(rule.refusal(identity: "CP-1", certificate: notForClients) != nil)
     }
 
     @Test func stationCertificatesAreReadFromDER() throws {
@@ -159,5 +163,11 @@ struct TLSConfigurationTests {
         #expect(read.commonNames == ["SERIAL-7"])
         #expect(read.organizations == [TestPKI.organization])
         #expect(read.dnsNames == ["CP-7"])
+        #expect(read.allowsClientAuthentication)
+        for usage: ExtendedKeyUsage.Usage? in [nil, .serverAuth] {
+            var der = DER.Serializer()
+            try der.serialize(try pki.station("CP-7", usage: usage).certificate)
+            #expect(!(try StationCertificate(derEncoded: der.serializedBytes)).allowsClientAuthentication)
+        }
     }
 }

@@ -59,19 +59,21 @@ struct TestPKI {
             usage: .serverAuth)
     }
 
-    /// A station's certificate: CN = its identity, O = the CPO.
+    /// A station's certificate: CN = its identity, O = the CPO, for client
+    /// authentication (`usage` nil: no extended key usage extension at all).
     func station(
-        _ commonName: String, organization: String = Self.organization, dnsNames: [String] = []
+        _ commonName: String, organization: String = Self.organization, dnsNames: [String] = [],
+        usage: ExtendedKeyUsage.Usage? = .clientAuth
     ) throws
         -> Issued
     {
         try issue(
             commonName: commonName, organization: organization, alternativeNames: dnsNames.map { .dnsName($0) },
-            usage: .clientAuth)
+            usage: usage)
     }
 
     private func issue(
-        commonName: String, organization: String, alternativeNames: [GeneralName], usage: ExtendedKeyUsage.Usage
+        commonName: String, organization: String, alternativeNames: [GeneralName], usage: ExtendedKeyUsage.Usage?
     ) throws -> Issued {
         let key = P256.Signing.PrivateKey()
         let subject = try DistinguishedName {
@@ -85,7 +87,7 @@ struct TestPKI {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([usage])
+                if let usage { try ExtendedKeyUsage([usage]) }
                 if !alternativeNames.isEmpty { SubjectAlternativeNames(alternativeNames) }
             },
             issuerPrivateKey: .init(authority.key))
