@@ -112,6 +112,9 @@ struct TLSEndToEndTests {
                 ("another station's certificate", try pki.station("CP-2")),
                 ("identities are case-sensitive", try pki.station("cp-1")),
                 ("another CPO's certificate", try pki.station("CP-1", organization: "Other CPO")),
+                // TLS lets a certificate without extended key usage through (any usage,
+                // RFC 5280); a station's must name client authentication.
+                ("no clientAuth extended key usage", try pki.station("CP-1", usage: nil)),
             ]
             for refusal in refusals {
                 let response = try await RawHTTP.upgrade(
@@ -125,8 +128,8 @@ struct TLSEndToEndTests {
                 try await client.scalar("SELECT count(*) FROM ocpp.stations WHERE identity = 'CP-1'", as: Int.self) == 0
             )
             let metrics = Self.text(of: registry)
-            #expect(metrics.contains("ocpp_gateway_certificate_mismatches_total 3"), "\(metrics)")
-            #expect(metrics.contains(#"ocpp_gateway_handshakes_refused_total{reason="403"} 3"#), "\(metrics)")
+            #expect(metrics.contains("ocpp_gateway_certificate_mismatches_total 4"), "\(metrics)")
+            #expect(metrics.contains(#"ocpp_gateway_handshakes_refused_total{reason="403"} 4"#), "\(metrics)")
         }
     }
 
@@ -243,11 +246,14 @@ struct TLSEndToEndTests {
             let tlsPort = try #require(gateway.tlsPort)
             #expect(gateway.port == tlsPort)
             let tls = try pki.clientConfiguration()
-            for probe in ["/healthz", "/readyz"] {
-                let response = try await RawHTTP.exchange(
-                    port: tlsPort, "GET \(probe) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", tls: tls)
-                #expect(response.status == 200, "\(probe)")
+            func probe(_ path: String) async throws -> Int {
+                try await RawHTTP.exchange(
+                    port: tlsPort, "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", tls: tls
+                ).status
             }
+            #expect(try await probe("/healthz") == 200)
+            // Ready once the ingest writer has reached the database, a moment after start.
+            try await eventually("/readyz answers 200 over TLS") { try await probe("/readyz") == 200 }
             let station = try await TestStation.connect(port: tlsPort, identity: "CP-TLS-ONLY", tls: tls)
             _ = try await station.callResult("Heartbeat", [:])
             await station.close()
