@@ -51,7 +51,7 @@ struct GatewayApplication {
             messageBurst: settings.messageBurst)
         let policy = HandshakePolicy(
             auth: settings.auth, registration: settings.registrationPolicy, stations: stations,
-            verifyPassword: { PasswordHash.verify(password: $0, against: $1) })
+            verifyPassword: { [passwords = PasswordVerifier()] in await passwords.verify($0, against: $1) })
         metrics.authenticationDisabled.record(settings.auth == .insecureNone ? 1 : 0)
         if settings.auth == .insecureNone {
             logger.warning(

@@ -23,7 +23,7 @@ struct HandshakePolicy: Sendable {
     let auth: GatewaySettings.AuthMode
     let registration: GatewaySettings.RegistrationPolicy
     let stations: any StationStore
-    let verifyPassword: @Sendable (_ password: String, _ storedHash: String) -> Bool
+    let verifyPassword: @Sendable (_ password: String, _ storedHash: String) async -> Bool
     /// Whether the TLS layer has already authenticated the station by its client
     /// certificate (security profile 3), so that no password is asked for.
     private(set) var certificateAuthenticated = false
@@ -33,7 +33,7 @@ struct HandshakePolicy: Sendable {
     init(
         auth: GatewaySettings.AuthMode, registration: GatewaySettings.RegistrationPolicy,
         stations: any StationStore,
-        verifyPassword: @escaping @Sendable (_ password: String, _ storedHash: String) -> Bool
+        verifyPassword: @escaping @Sendable (_ password: String, _ storedHash: String) async -> Bool
     ) {
         self.auth = auth
         self.registration = registration
@@ -131,11 +131,14 @@ struct HandshakePolicy: Sendable {
             // The forms the same secret takes (a key's hex digits in any case, the text a
             // pushed key stands for), checked against the current and the pending hash.
             let candidates = StationPassword.candidates(for: credentials.password)
-            guard
-                let matched = record.passwordHashes.first(where: { hash in
-                    candidates.contains { verifyPassword($0, hash) }
-                })
-            else {
+            var matchedHash: String?
+            search: for hash in record.passwordHashes {
+                for candidate in candidates where await verifyPassword(candidate, hash) {
+                    matchedHash = hash
+                    break search
+                }
+            }
+            guard let matched = matchedHash else {
                 return .refuse(
                     .unauthorized, reason: record.passwordHashes.isEmpty ? "no password set" : "wrong password")
             }
