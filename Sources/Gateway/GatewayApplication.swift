@@ -167,7 +167,7 @@ struct GatewayApplication {
             return refusal
         }
         let remoteAddress = channel.remoteAddress?.ipAddress
-        let address = remoteAddress ?? "unknown"
+        let address = Self.throttleKey(address: remoteAddress, path: request.path ?? "")
         let wait = throttle.delay(for: address)
         if wait > .zero {
             metrics.authThrottled.increment()
@@ -196,5 +196,13 @@ struct GatewayApplication {
                     remoteAddress: remoteAddress, socket: socket, logger: context.logger)
             }
         }
+    }
+
+    /// What failed logins are counted by: the identity and the client address
+    /// together, so that one bad actor behind a proxy (every station then shares the
+    /// proxy's address) slows only the logins of the identities it tries.
+    static func throttleKey(address: String?, path: String) -> String {
+        let identity = (try? StationIdentity.parse(path: path)) ?? path
+        return "\(address ?? "unknown") \(identity)"
     }
 }

@@ -31,4 +31,21 @@ import Testing
         #expect(throttle.delay(for: "10.0.0.0", now: later) == .zero)
         #expect(throttle.delay(for: "10.0.0.10", now: later) > .zero)
     }
+
+    /// Behind a proxy every station has the proxy's address: failures for one
+    /// identity slow that identity's logins from there, not everyone's.
+    @Test func failuresAreCountedPerAddressAndIdentity() {
+        let throttle = AuthFailureThrottle(freeAttempts: 1)
+        let attacked = GatewayApplication.throttleKey(address: "10.0.0.9", path: "/ocpp/CP-ATTACKED")
+        for _ in 0..<3 { throttle.recordFailure(from: attacked) }
+        #expect(throttle.delay(for: attacked) > .zero)
+        #expect(
+            throttle.delay(for: GatewayApplication.throttleKey(address: "10.0.0.9", path: "/ocpp/CP-OTHER")) == .zero)
+        #expect(
+            throttle.delay(for: GatewayApplication.throttleKey(address: "10.0.0.9", path: "/v1/ocpp/CP-ATTACKED?x=1"))
+                > .zero)
+        #expect(
+            throttle.delay(for: GatewayApplication.throttleKey(address: "10.0.0.8", path: "/ocpp/CP-ATTACKED")) == .zero
+        )
+    }
 }

@@ -1,8 +1,9 @@
 import Synchronization
 
-/// Slows down password guessing: after a few failed logins from one address, each
-/// further attempt from it waits before its password is checked, twice as long each
-/// time up to a cap. The wait also bounds how much scrypt work (tens of
+/// Slows down password guessing: after a few failed logins under one key (the gateway
+/// uses the client address and the identity tried, see
+/// ``GatewayApplication/throttleKey(address:path:)``), each further attempt under it
+/// waits before its password is checked, twice as long each time up to a cap. The wait also bounds how much scrypt work (tens of
 /// milliseconds each) one address can make the gateway do. A success clears the
 /// address; failures are forgotten after `window` without one.
 final class AuthFailureThrottle: Sendable {
