@@ -148,6 +148,21 @@ struct TolerantDecodingTests {
         }
     }
 
+    /// Each tolerated deviation is counted once, also in a sampled value's enumerations.
+    @Test func eachQuirkIsCountedOnce() throws {
+        let payload = try JSONParser.parse(
+            #"""
+            {"connectorId":1,"meterValue":[{"timestamp":"2026-12-06T16:00:00Z","sampledValue":[{"value":"1","unit":null,"phase":"","measurand":"Energy.Active.Net"}]}]}
+            """#)
+        let observed = QuirkLog()
+        _ = try OCPPAction.meterValues.decodeRequest(
+            payload, options: DecodingOptions(mode: .tolerant, quirkObserver: observed))
+        #expect(
+            observed.quirks.sorted { $0.rawValue < $1.rawValue } == [
+                .emptyStringForOptional, .nullForOptional, .valueOutsideEnumeration,
+            ])
+    }
+
     /// Strict acceptance implies tolerant acceptance of the same value, with no quirk.
     @Test func aValidPayloadReadsTheSameInBothModes() throws {
         let text = #"""

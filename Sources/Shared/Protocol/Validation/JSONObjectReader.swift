@@ -39,6 +39,12 @@ public struct JSONObjectReader {
         throws(ValidationError) -> T?
     {
         guard let value = lookup(key) else { return nil }
+        return try decode(value, at: key)
+    }
+
+    /// A member's value, found: an empty string for a field that is not a string is
+    /// absent when tolerant; errors name the member.
+    private func decode<T: JSONFieldDecodable>(_ value: JSONValue, at key: String) throws(ValidationError) -> T? {
         if options.isTolerant, T.self != String.self, case .string(let text) = value, text.isEmpty {
             options.noteTolerated(.emptyStringForOptional)
             return nil
@@ -75,9 +81,12 @@ public struct JSONObjectReader {
     public mutating func optional<E: OCPPEnum>(
         _ key: String, keepingUnrecognizedIn unrecognized: inout [String: String]
     ) throws(ValidationError) -> E? {
-        guard options.isTolerant, let value = lookup(key), case .string(let text) = value, !text.isEmpty,
-            E(rawValue: text) == nil
-        else { return try optional(key) }
+        guard options.isTolerant else { return try optional(key) }
+        // One lookup: a second would count a tolerated `null` twice.
+        guard let value = lookup(key) else { return nil }
+        guard case .string(let text) = value, !text.isEmpty, E(rawValue: text) == nil else {
+            return try decode(value, at: key)
+        }
         try Self.checkLength(text, maxLength: DecodingOptions.tolerantStringCap, at: FieldPath([.key(key)]))
         options.noteTolerated(.valueOutsideEnumeration)
         unrecognized[key] = text
