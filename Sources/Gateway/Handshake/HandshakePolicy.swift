@@ -24,11 +24,12 @@ struct HandshakePolicy: Sendable {
     let registration: GatewaySettings.RegistrationPolicy
     let stations: any StationStore
     let verifyPassword: @Sendable (_ password: String, _ storedHash: String) async -> Bool
-    /// Whether the TLS layer has already authenticated the station by its client
-    /// certificate (security profile 3), so that no password is asked for.
-    private(set) var certificateAuthenticated = false
     /// The listener this policy decides for.
     private(set) var listener = Listener.plain
+
+    /// Whether the TLS layer has already authenticated the station by its client
+    /// certificate (security profile 3), so that no password is asked for.
+    var certificateAuthenticated: Bool { listener == .mutualTLS }
 
     init(
         auth: GatewaySettings.AuthMode, registration: GatewaySettings.RegistrationPolicy,
@@ -46,7 +47,6 @@ struct HandshakePolicy: Sendable {
     /// does not know follows the registration policy.
     func authenticatedByCertificate() -> HandshakePolicy {
         var policy = self
-        policy.certificateAuthenticated = true
         policy.listener = .mutualTLS
         return policy
     }

@@ -22,6 +22,8 @@ actor StationConnection {
     private let dependencies: ConnectionDependencies
     private let logger: Logger
     private let dispatcher: OutboundDispatcher
+    /// How this station's payloads are read: its own validation mode, else the gateway's.
+    private let decodingOptions: DecodingOptions
 
     private var isHandlingFrame = false
     /// A close asked for while a frame was being handled, carried out after it.
@@ -47,6 +49,9 @@ actor StationConnection {
         self.socket = socket
         self.dependencies = dependencies
         self.logger = logger
+        var decodingOptions = dependencies.decodingOptions
+        if let mode = station.validationMode { decodingOptions.mode = mode }
+        self.decodingOptions = decodingOptions
         let writer = ServerCallWriter()
         dispatcher = OutboundDispatcher(
             stationID: station.stationID, gatewayID: dependencies.gatewayID, store: dependencies.outbound,
@@ -87,10 +92,8 @@ actor StationConnection {
 
     private func handle(_ call: Call, receivedAt: Date) async {
         let request: any OCPPRequest
-        var options = dependencies.decodingOptions
-        if let mode = station.validationMode { options.mode = mode }
         do {
-            request = try call.decodeRequest(receivedBy: .centralSystem, options: options)
+            request = try call.decodeRequest(receivedBy: .centralSystem, options: decodingOptions)
         } catch {
             logger.notice("refused \(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown action"): \(error)")
             dependencies.metrics.message(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown", outcome: "error")
