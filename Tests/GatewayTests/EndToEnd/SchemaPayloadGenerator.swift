@@ -6,20 +6,9 @@ import TestSupport
 // property test (SchemaPropertyTests). The schemas are not in the repository:
 // scripts/test takes them from the PyPI package `ocpp` and sets OCPP_SCHEMA_DIR.
 
-/// A small, fast, seedable generator (SplitMix64): the same seed gives the same payloads.
-struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The generator's draws, on the seeded SplitMix64 of TestSupport: the same seed gives
+/// the same payloads.
+extension SplitMix64 {
     /// True with probability `percent` / 100.
     mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &self) < percent }
 
@@ -223,7 +212,7 @@ struct GeneratedPayload: Sendable {
 /// often, and some schema-invalid mutations of them.
 struct SchemaPayloadGenerator {
     let schema: SchemaNode
-    var random: SeededRandom
+    var random: SplitMix64
     /// Percentage of payloads that are mutated to be schema-invalid.
     var mutationPercent = 20
     /// Properties whose integers stay within Int32 (`*`: all), for working on the
@@ -235,7 +224,7 @@ struct SchemaPayloadGenerator {
 
     init(schema: SchemaNode, seed: UInt64) {
         self.schema = schema
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     mutating func next() -> GeneratedPayload {
