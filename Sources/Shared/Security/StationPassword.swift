@@ -15,6 +15,16 @@ public enum StationPassword {
     /// The AuthorizationKey's size in bytes (32 to 40 hex digits).
     public static let keyByteCount = 16...20
 
+    /// A made-up password: 20 characters (the longest an AuthorizationKey carries, so it
+    /// can be pushed) from 62, about 119 bits from the system's random generator.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<generatedLength).map { _ in generatedAlphabet.randomElement(using: &generator)! })
+    }
+
+    static let generatedLength = 20
+    static let generatedAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
     /// Whether `password` can be provisioned as a text password.
     public static func isValidPassword(_ password: String) -> Bool {
         passwordLength.contains(password.utf8.count)

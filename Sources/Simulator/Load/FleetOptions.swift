@@ -28,6 +28,12 @@ struct FleetOptions: ParsableArguments {
     @Option(help: "Basic-auth password of every station (security profile 1); the user is the identity.")
     var password: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "A file of identity:password lines (as `ocpp-worker provision` writes it); its stations use their own.",
+            valueName: "file"))
+    var credentials: String?
+
     @Flag(help: "Accept any TLS server certificate (wss:// to a test server).")
     var insecure = false
 
@@ -47,6 +53,22 @@ struct FleetOptions: ParsableArguments {
                 try WebSocketConnector(endpoint: try StationEndpoint(url: $0), verifyCertificates: !insecure)
             },
             identityPrefix: identityPrefix ?? defaultPrefix, password: password,
+            passwords: try credentials.map(Self.readCredentials) ?? [:],
             sourceAddresses: try sourceAddresses.map { try SourceAddresses(parsing: $0) })
+    }
+
+    /// `identity:password` per line; the identity ends at the first colon (identities
+    /// cannot hold one, passwords can).
+    static func readCredentials(_ path: String) throws -> [String: String] {
+        guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) })
+        else { throw ValidationError("--credentials: cannot read \(path)") }
+        var passwords: [String: String] = [:]
+        for (number, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else {
+                throw ValidationError("--credentials: line \(number + 1) of \(path) is not identity:password")
+            }
+            passwords[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return passwords
     }
 }

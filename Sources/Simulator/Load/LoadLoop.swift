@@ -7,7 +7,10 @@ struct StationFleetSettings: Sendable {
     /// the next one when a connection attempt fails (a gateway that went away).
     var connectors: [WebSocketConnector]
     var identityPrefix: String
+    /// Every station's Basic-auth password, unless ``passwords`` has its own.
     var password: String?
+    /// Passwords by identity (`ocpp-sim --credentials`, from `ocpp-worker provision`).
+    var passwords: [String: String] = [:]
     var sourceAddresses: SourceAddresses?
     /// A CALL unanswered this long is given up (OCPP has no fixed value; 30 s is common).
     var callTimeout = TimeAmount.seconds(30)
@@ -20,6 +23,10 @@ struct StationFleetSettings: Sendable {
 
     func identity(of index: Int) -> String {
         "\(identityPrefix)\(index)"
+    }
+
+    func password(of identity: String) -> String? {
+        passwords[identity] ?? password
     }
 }
 
@@ -63,7 +70,7 @@ final class LoadLoop {
         let bound = NIOLoopBound(station, eventLoop: eventLoop)
         let loop = NIOLoopBound(self, eventLoop: eventLoop)
         settings.connectors[station.endpointIndex % settings.connectors.count].connect(
-            identity: station.identity, password: settings.password,
+            identity: station.identity, password: settings.password(of: station.identity),
             localAddress: settings.sourceAddresses?.address(for: station.index), on: eventLoop
         ) { _ in bound.value }
         .whenFailure { error in loop.value.connectFailed(bound.value, error: error) }

@@ -53,6 +53,11 @@ struct AdminCredentialTests {
             let password = try #require(generated.json?["password"]?.string)
             #expect(password.count == 20)
             #expect(try await Self.upgradeStatus(gateway.port, "CP-1", password) == 101)
+            #expect(try await Self.upgradeStatus(gateway.port, "CP-1", "correct-horse-1234") == 401)
+            // A made-up password cannot be guessed: it is kept in the fast form.
+            let generatedHash = try await client.scalar(
+                "SELECT password_hash FROM ocpp.stations WHERE identity = 'CP-1'", as: String.self)
+            #expect(generatedHash.hasPrefix("sha256$") && !generatedHash.contains(password))
 
             let short = try await admin.client.send(
                 "PUT", "/api/v1/stations/CP-1/password", body: #"{"password":"short"}"#)

@@ -12,10 +12,6 @@ struct CredentialRoutes {
         [AdminRoute(.put, "/api/v1/stations/{identity}/password", handler: setPassword)]
     }
 
-    /// A made-up password: 20 characters, the longest an AuthorizationKey can carry.
-    static let generatedLength = 20
-    static let generatedAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-
     /// The secret is a `password` (16 to 40 printable ASCII characters) or an
     /// `authorizationKey` (16 to 20 bytes as 32 to 40 hex digits, stored upper-case);
     /// neither: a password is made up and returned once (see ``StationPassword``).
@@ -46,7 +42,11 @@ struct CredentialRoutes {
             return key
         }
         // What the station will send, and what is hashed: the key's hex digits, or the text.
-        let secret = key ?? given ?? Self.generate()
+        // A chosen secret gets the slow hash; a made-up one cannot be guessed and gets the
+        // fast one (see PasswordHash).
+        let chosen = key ?? given
+        let secret = chosen ?? StationPassword.generate()
+        let hash = try chosen.map { try PasswordHash.make(password: $0) } ?? PasswordHash.make(generatedSecret: secret)
         var answer: JSONObject?
         if push {
             // ChangeConfiguration AuthorizationKey carries at most 20 bytes.
@@ -55,13 +55,13 @@ struct CredentialRoutes {
                     "a password pushed as AuthorizationKey has 16 to 20 characters (the key holds 20 bytes at most)",
                     field: "password")
             }
-            answer = try await rotate(identity, key: pushed, hash: try PasswordHash.make(password: secret))
+            answer = try await rotate(identity, key: pushed, hash: hash)
         } else {
-            answer = try await set(identity, hash: try PasswordHash.make(password: secret))
+            answer = try await set(identity, hash: hash)
         }
         guard var answer else { throw AdminError.notFound("no station \(identity)") }
         // A password the API made up is shown once, so it can be configured elsewhere.
-        if given == nil, key == nil { answer.members.append((key: "password", value: .string(secret))) }
+        if chosen == nil { answer.members.append((key: "password", value: .string(secret))) }
         var writer = JSONWriter()
         writer.value(.object(answer))
         return .json(writer.string, status: push ? .accepted : .ok)
@@ -100,10 +100,5 @@ struct CredentialRoutes {
             (key: "identity", value: .string(identity)), (key: "pushed", value: true),
             (key: "messageId", value: .string(messageID)),
         ])
-    }
-
-    static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<generatedLength).map { _ in generatedAlphabet.randomElement(using: &generator)! })
     }
 }
