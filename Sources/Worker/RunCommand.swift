@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
+import X509
 
 /// `ocpp-worker run`: applies the gateways' work rows and runs the periodic jobs
 /// until SIGTERM or SIGINT.
@@ -29,6 +30,11 @@ struct RunCommand: AsyncParsableCommand {
             try await application.prepareDatabase()
         }
         logger.info("applying work rows; health and metrics on \(settings.host):\(settings.port)")
+        if let signing = settings.certificateSigning {
+            logger.info(
+                "signing station certificates (SignCertificate) for O=\(signing.check.organization) with CA \(signing.authority.certificate.subject)"
+            )
+        }
         try await application.makeServiceGroup().run()
     }
 }

@@ -51,7 +51,9 @@ struct WorkerApplication {
         let metrics = WorkerMetrics()
         let health = WorkerHealth()
         let wakeups = (0..<settings.concurrency).map { _ in Wakeup() }
-        let applier = InboxApplier(client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger)
+        let applier = InboxApplier(
+            client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger,
+            certificateSigning: settings.certificateSigning)
         let drainer = InboxDrainer(
             applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval,
             batchDelay: settings.batchDelay, logger: logger)

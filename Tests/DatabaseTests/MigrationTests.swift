@@ -9,7 +9,7 @@ struct MigrationTests {
     static let domainTables = [
         "stations", "connectors", "transactions", "transaction_starts", "meter_values", "meter_values_hourly",
         "meter_values_archive", "status_events", "id_tags", "inbox", "inbox_receipts", "station_messages",
-        "station_sessions", "gateways", "schema_migrations",
+        "station_sessions", "gateways", "schema_migrations", "issued_certificates",
     ]
 
     @Test func migratesAnEmptyDatabaseAndThenDoesNothing() async throws {
@@ -22,7 +22,7 @@ struct MigrationTests {
                     "0008_abandoned_calls.sql", "0009_pending_command_limit.sql",
                     "0010_station_credentials.sql", "0011_lean_ingest.sql",
                     "0012_every_sample_fresh_answers.sql", "0013_id_tags_case_insensitive.sql",
-                    "0014_station_security_profile.sql",
+                    "0014_station_security_profile.sql", "0015_issued_certificates.sql",
                 ])
             for table in Self.domainTables {
                 let exists = try await client.scalar(
@@ -31,7 +31,7 @@ struct MigrationTests {
             }
             #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "plain")
             #expect(try await TestDatabase.migrate(client).isEmpty)
-            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 14)
+            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 15)
         }
     }
 
@@ -85,13 +85,13 @@ struct MigrationTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.filter { !$0.isEmpty }.count == 1)
-            #expect(results.flatMap { $0 }.count == 14)
+            #expect(results.flatMap { $0 }.count == 15)
             let recorded = try await PostgresClient.withClient(
                 configuration: configuration, logger: TestDatabase.logger
             ) {
                 try await $0.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self)
             }
-            #expect(recorded == 14)
+            #expect(recorded == 15)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import Shared
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -241,15 +242,35 @@ import Testing
         #expect(prepared.response == JSONObject())
     }
 
-    @Test func dataTransferAndSignCertificateAreAccepted() async throws {
+    @Test func dataTransferIsAccepted() async throws {
         let (handler, _, _) = Self.makeHandler()
         let dataTransfer = try await handler.prepare(
             Self.sample(.dataTransfer).request, station: Self.station, receivedAt: Self.receivedAt)
         #expect(
             try DataTransferResponse(json: .object(dataTransfer.response)) == DataTransferResponse(status: .accepted))
-        let sign = try await handler.prepare(
-            Self.sample(.signCertificate).request, station: Self.station, receivedAt: Self.receivedAt)
-        #expect(try SignCertificateResponse(json: .object(sign.response)).status == .accepted)
+    }
+
+    /// SignCertificate is Accepted only with OCPP_CSR_ORGANIZATION set and a CSR that
+    /// passes ``CertificateRequestCheck`` for the station's identity.
+    @Test func signCertificateIsAcceptedOnlyForACSRThatPassesTheChecks() async throws {
+        func status(_ csr: String, organization: String? = TestCertificates.organization) async throws -> GenericStatus
+        {
+            var (handler, _, _) = Self.makeHandler()
+            handler.certificateRequests = organization.map { CertificateRequestCheck(organization: $0) }
+            let prepared = try await handler.prepare(
+                SignCertificateRequest(csr: csr), station: Self.station, receivedAt: Self.receivedAt)
+            return try SignCertificateResponse(json: .object(prepared.response)).status
+        }
+        let good = try TestCertificates.csr(commonName: Self.station.identity)
+        #expect(try await status(good) == .accepted)
+        #expect(try await status(good, organization: nil) == .rejected)
+        #expect(try await status(good, organization: "Other CPO") == .rejected)
+        #expect(try await status(try TestCertificates.csr(commonName: "CP-43")) == .rejected)
+        #expect(try await status(try TestCertificates.csr(commonName: Self.station.identity, key: .p521)) == .rejected)
+        #expect(try await status(try TestCertificates.alteringSignature(of: good)) == .rejected)
+        #expect(
+            try await status("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----")
+                == .rejected)
     }
 
     @Test func authorizerFailuresPropagate() async throws {

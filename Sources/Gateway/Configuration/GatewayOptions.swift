@@ -113,6 +113,11 @@ struct GatewayOptions: ParsableArguments {
     var tlsClientOrganization: String?
     @Option(
         help:
+            "Required subject O of the CSRs stations send with SignCertificate; unset, SignCertificate is answered Rejected. [env: OCPP_CSR_ORGANIZATION]"
+    )
+    var csrOrganization: String?
+    @Option(
+        help:
             "Seconds between checks of the TLS files for a new certificate, 0 only on SIGHUP. [env: OCPP_TLS_RELOAD_INTERVAL, default: 5]"
     )
     var tlsReloadInterval: String?
@@ -207,6 +212,7 @@ struct GatewayOptions: ParsableArguments {
             "OCPP_DRAIN_SECONDS", flag: drainSeconds, default: result.drainDuration, unit: .seconds(1), range: 0...300)
         result.shutdownTimeout = result.drainDuration + .seconds(10)
         result.tls = try resolveTLS(settings)
+        result.csrOrganization = settings.text("OCPP_CSR_ORGANIZATION", flag: csrOrganization)
         try Self.checkListeners(result)
         result.pingInterval = try settings.duration(
             "OCPP_PING_INTERVAL", flag: pingInterval, default: result.pingInterval, unit: .seconds(1), range: 1...3600)

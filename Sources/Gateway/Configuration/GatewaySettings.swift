@@ -40,6 +40,9 @@ struct GatewaySettings: Sendable {
     var port: Int? = 3000
     /// The `wss://` listener on its own port, when a certificate is configured.
     var tls: TLSSettings?
+    /// The subject O a SignCertificate CSR must carry (`OCPP_CSR_ORGANIZATION`); nil:
+    /// certificate signing is not offered and SignCertificate is answered Rejected.
+    var csrOrganization: String?
     /// This instance's name in `ocpp.gateways`, `ocpp.station_sessions` and its
     /// NOTIFY channel.
     var gatewayID: String

@@ -29,8 +29,11 @@ import Shared
 /// - StopTransaction: `idTagInfo` only when the request carries an `idTag`. A stop
 ///   for a transaction this system does not know still gets this normal answer: an
 ///   error would make the charger resend it forever.
-/// - SignCertificate: `Accepted`: the CSR is kept in the inbox journal for operators,
-///   who answer with CertificateSigned through the outbound queue.
+/// - SignCertificate: `Accepted` when the CSR passes ``CertificateRequestCheck``
+///   (OCPP_CSR_ORGANIZATION set, CN = the identity, O = that organization, an allowed
+///   key, a valid signature), else `Rejected`. Journaled either way: the worker checks
+///   again, signs with the operator's CA and queues CertificateSigned, or records why
+///   not in the station's events. The CA key never reaches the gateway.
 /// - MeterValues, StatusNotification, DiagnosticsStatusNotification,
 ///   FirmwareStatusNotification, LogStatusNotification, SecurityEventNotification,
 ///   SignedFirmwareStatusNotification: the empty acknowledgement.
@@ -52,6 +55,9 @@ struct CallHandler: Sendable {
     /// Seconds; a boot the budget could not take within `bootMaxWait` retries after
     /// this ± 50 %.
     var stormRetryInterval = 10
+    /// The checks of SignCertificate CSRs; nil (no OCPP_CSR_ORGANIZATION): signing is
+    /// not offered, every request is Rejected.
+    var certificateRequests: CertificateRequestCheck?
 
     init(
         heartbeatInterval: Int, bootRetryInterval: Int, authorizer: any IdTagAuthorizing,
@@ -72,6 +78,7 @@ struct CallHandler: Sendable {
         }
         bootMaxWait = settings.bootMaxWait
         stormRetryInterval = settings.stormRetryInterval
+        certificateRequests = settings.csrOrganization.map { CertificateRequestCheck(organization: $0) }
     }
 
     /// The production handler: the settings' intervals, an ``IdTagAuthorizer`` with
@@ -120,7 +127,7 @@ struct CallHandler: Sendable {
         case .securityEventNotification:
             return try securityEventNotification(cast(request))
         case .signCertificate:
-            return PreparedCall(response: try Self.payload(SignCertificateResponse(status: .accepted)))
+            return try signCertificate(cast(request), station: station)
         case .signedFirmwareStatusNotification:
             return PreparedCall(response: try Self.payload(SignedFirmwareStatusNotificationResponse()))
         case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
@@ -203,6 +210,14 @@ struct CallHandler: Sendable {
     }
 
     // MARK: Security whitepaper
+
+    private func signCertificate(_ request: SignCertificateRequest, station: StationContext) throws -> PreparedCall {
+        var status = GenericStatus.rejected
+        if let certificateRequests, case .success = certificateRequests.check(request.csr, identity: station.identity) {
+            status = .accepted
+        }
+        return PreparedCall(response: try Self.payload(SignCertificateResponse(status: status)))
+    }
 
     private func securityEventNotification(_ request: SecurityEventNotificationRequest) throws -> PreparedCall {
         PreparedCall(response: try Self.payload(SecurityEventNotificationResponse()), stationTime: request.timestamp)

@@ -4,6 +4,7 @@ enum AdminRoutes {
         StationRoutes(environment: environment).routes
             + CredentialRoutes(environment: environment).routes
             + StationEventRoutes(environment: environment).routes
+            + CertificateRoutes(environment: environment).routes
             + CommandRoutes(environment: environment).routes
             + TransactionRoutes(environment: environment).routes
             + MeterValueRoutes(environment: environment).routes

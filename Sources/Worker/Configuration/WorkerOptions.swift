@@ -64,6 +64,22 @@ struct WorkerOptions: ParsableArguments {
             "Bearer token of the admin API, 16 characters or more; unset turns the API off. [env: OCPP_ADMIN_TOKEN]"
     )
     var adminToken: String?
+    @Option(
+        help:
+            "Required subject O of the CSRs stations send with SignCertificate; set, the worker signs them with --ca-certificate. [env: OCPP_CSR_ORGANIZATION]"
+    )
+    var csrOrganization: String?
+    @Option(
+        help:
+            "PEM certificate of the CA that signs station certificates, then its chain; needs --csr-organization. [env: OCPP_CA_CERTIFICATE]"
+    )
+    var caCertificate: String?
+    @Option(help: "PEM private key of --ca-certificate. [env: OCPP_CA_KEY]") var caKey: String?
+    @Option(
+        help:
+            "Days a station certificate issued by the worker is valid. [env: OCPP_ISSUED_CERTIFICATE_DAYS, default: 365]"
+    )
+    var issuedCertificateDays: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: LOG_LEVEL, default: info]")
     var logLevel: String?
 
@@ -120,6 +136,7 @@ struct WorkerOptions: ParsableArguments {
             "OCPP_MAX_PENDING_COMMANDS", flag: maxPendingCommands, default: result.maxPendingCommands,
             range: 1...1_000_000)
         result.admin = try resolveAdmin(settings)
+        result.certificateSigning = try resolveCertificateSigning(settings)
         if result.archiveAfterDays > 0, result.meterValuesRetentionDays > 0,
             result.archiveAfterDays >= result.meterValuesRetentionDays
         {
@@ -149,6 +166,39 @@ struct WorkerOptions: ParsableArguments {
             }
         }
         return admin
+    }
+
+    /// Signing is on when the organization is set, and then needs a readable CA
+    /// certificate and its key; either without the other is a configuration error.
+    private func resolveCertificateSigning(
+        _ settings: SettingsResolver
+    ) throws(ConfigurationError) -> CertificateSigning? {
+        typealias Setting = CertificateAuthority.Setting
+        let organization = settings.text(Setting.organization, flag: csrOrganization)
+        let certificatePath = settings.text(Setting.certificate, flag: caCertificate)
+        let keyPath = settings.text(Setting.key, flag: caKey)
+        let days = try settings.integer(
+            Setting.validityDays, flag: issuedCertificateDays, default: 365, range: 1...3650)
+        guard let organization else {
+            if certificatePath != nil || keyPath != nil {
+                throw ConfigurationError(
+                    setting: Setting.organization,
+                    reason:
+                        "is required with \(Setting.certificate) and \(Setting.key): the subject O station CSRs must carry"
+                )
+            }
+            return nil
+        }
+        guard let certificatePath else {
+            throw ConfigurationError(
+                setting: Setting.certificate, reason: "is required with \(Setting.organization): the CA that signs")
+        }
+        guard let keyPath else {
+            throw ConfigurationError(setting: Setting.key, reason: "is required with \(Setting.certificate)")
+        }
+        var authority = try CertificateAuthority.load(certificatePath: certificatePath, keyPath: keyPath)
+        authority.validity = .seconds(days * 86_400)
+        return CertificateSigning(check: CertificateRequestCheck(organization: organization), authority: authority)
     }
 
     static func defaultWorkerID() -> String {

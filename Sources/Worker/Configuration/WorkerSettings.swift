@@ -50,6 +50,9 @@ struct WorkerSettings: Sendable {
     var maxPendingCommands = 1000
     /// The operator API (`/api/v1`), on its own listener.
     var admin = AdminSettings()
+    /// Signing of station certificates (SignCertificate); nil: not offered, requests
+    /// are recorded in the station's events with the reason.
+    var certificateSigning: CertificateSigning?
     /// Longest graceful shutdown before the process is cancelled.
     var shutdownTimeout = Duration.seconds(10)
 }

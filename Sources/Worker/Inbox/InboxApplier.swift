@@ -21,10 +21,24 @@ struct InboxApplier: Sendable {
     let logger: Logger
 
     /// In the order they run; ``StationStateHandler`` last (it locks the hottest rows).
-    let handlers: [any InboxHandler] = [
-        MeterValuesHandler(), StatusNotificationHandler(), TransactionHandler(), StationEventHandler(),
-        StationStateHandler(),
-    ]
+    let handlers: [any InboxHandler]
+
+    /// `certificateSigning`: the CA that signs SignCertificate requests (nil: none).
+    init(
+        client: PostgresClient, batchSize: Int, metrics: WorkerMetrics, logger: Logger,
+        certificateSigning: CertificateSigning? = nil
+    ) {
+        self.client = client
+        self.batchSize = batchSize
+        self.metrics = metrics
+        self.logger = logger
+        self.handlers = [
+            MeterValuesHandler(), StatusNotificationHandler(), TransactionHandler(), StationEventHandler(),
+            SignCertificateHandler(signing: certificateSigning), StationStateHandler(),
+            // Last: one NOTIFY per batch for the web console's live pages.
+            ConsoleNotifyHandler(),
+        ]
+    }
 
     static let claimSQL = """
         SELECT id, received_at, coalesce(action, kind)

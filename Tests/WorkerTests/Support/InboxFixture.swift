@@ -10,6 +10,8 @@ import TestSupport
 /// ``InboxApplier``, on a fresh database of ``TestDatabase``.
 struct InboxFixture: Sendable {
     let client: PostgresClient
+    /// The CA the applier signs SignCertificate requests with (nil: none).
+    var certificateSigning: CertificateSigning?
 
     /// A work row as a gateway writes it (see the gateway's ingest batch statement).
     struct Row: Sendable {
@@ -99,7 +101,9 @@ struct InboxFixture: Sendable {
     }
 
     func applier(batchSize: Int = 1000) -> InboxApplier {
-        InboxApplier(client: client, batchSize: batchSize, metrics: WorkerMetrics(), logger: TestDatabase.logger)
+        InboxApplier(
+            client: client, batchSize: batchSize, metrics: WorkerMetrics(), logger: TestDatabase.logger,
+            certificateSigning: certificateSigning)
     }
 
     /// Applies batches until the inbox has no unprocessed row; returns how many rows it applied.

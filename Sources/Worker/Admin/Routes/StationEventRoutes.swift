@@ -24,7 +24,7 @@ struct StationEventRoutes {
         let rows: PostgresQuery = """
             SELECT json_build_object(
                        'id', e.id, 'action', e.action, 'payload', e.payload, 'response', e.response,
-                       'stationTime', e.station_time, 'receivedAt', e.received_at) AS item,
+                       'stationTime', e.station_time, 'receivedAt', e.received_at, 'detail', e.detail) AS item,
                    json_build_array(e.id) AS key,
                    row_number() OVER (ORDER BY e.id DESC) AS n
             FROM ocpp.station_events AS e

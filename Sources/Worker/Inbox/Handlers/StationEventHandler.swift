@@ -4,13 +4,14 @@ import PostgresNIO
 /// The messages that change no domain table, kept in `station_events` as sent, with
 /// the answer given, for operators: DataTransfer, DiagnosticsStatusNotification,
 /// FirmwareStatusNotification, LogStatusNotification, SecurityEventNotification,
-/// SignedFirmwareStatusNotification, SignCertificate (the CSR waits there for an
-/// operator), and StopTransaction for a transaction this system never allocated for
-/// the station. One event per work row: a replayed batch inserts nothing.
+/// SignedFirmwareStatusNotification, and StopTransaction for a transaction this
+/// system never allocated for the station. One event per work row: a replayed batch
+/// inserts nothing. (SignCertificate events are written by
+/// ``SignCertificateHandler``, with what became of the request.)
 struct StationEventHandler: InboxHandler {
     let actions: Set<String> = [
         "DataTransfer", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "LogStatusNotification",
-        "SecurityEventNotification", "SignedFirmwareStatusNotification", "SignCertificate", "StopTransaction",
+        "SecurityEventNotification", "SignedFirmwareStatusNotification", "StopTransaction",
     ]
 
     var sql: String {
