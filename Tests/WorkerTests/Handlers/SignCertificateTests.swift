@@ -90,6 +90,24 @@ struct SignCertificateTests {
         }
     }
 
+    /// An RSA CA signs an EC station key, and the certificates after the CA's own in
+    /// OCPP_CA_CERTIFICATE (its chain) are sent along.
+    @Test func anRSACAWithAChainSignsToo() throws {
+        let authority = try TestCertificates.Authority(key: .rsa(bits: 2048))
+        let root = try TestCertificates.Authority(name: "OCPP Test Root")
+        let ca = try CertificateAuthority(
+            certificatePEM: try authority.certificatePEM + "\n" + root.certificatePEM, keyPEM: try authority.keyPEM)
+        #expect(ca.chain == [root.certificate])
+        let request = try CertificateSigningRequest(pemEncoded: try TestCertificates.csr(commonName: "CP-1"))
+        let issued = try ca.issue(for: request)
+        #expect(authority.certificate.publicKey.isValidSignature(issued.signature, for: issued))
+        #expect(try issued.extensions.keyUsage?.keyAgreement == true)
+        #expect(
+            try TestCertificates.certificates(inChain: try ca.chainPEM(for: issued)) == [
+                issued, authority.certificate, root.certificate,
+            ])
+    }
+
     @Test func aRequestThatFailsACheckIsAnEventWithTheReason() async throws {
         let authority = try TestCertificates.Authority()
         let csr = try TestCertificates.csr(commonName: "CP-2")
