@@ -76,6 +76,15 @@ struct GatewayApplication {
         channelConfiguration.onConnectionRefused = { limit in metrics.connectionsRefused(limit.rawValue).increment() }
         let configuration = channelConfiguration
 
+        let proxyRejections =
+            settings.proxyProtocol == .on ? ProxyProtocolRejections(logger: logger) : nil
+        let handshakeTimeout = settings.handshakeTimeout
+        /// Behind a proxy that speaks the PROXY protocol, its header comes first, TLS included.
+        @Sendable func behindProxy(_ channel: some ServerChildChannel) -> any ServerChildChannel {
+            guard let proxyRejections else { return channel }
+            return ProxyProtocolServerChannel(base: channel, timeout: handshakeTimeout, rejections: proxyRejections)
+        }
+
         let router = Router()
         HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
         let onServerRunning = self.onServerRunning
@@ -83,10 +92,16 @@ struct GatewayApplication {
         if let port = settings.port {
             let server = Application(
                 router: router,
-                server: .ocppWebSocket(configuration: configuration) { request, channel, logger in
-                    await Self.decide(
-                        request: request, channel: channel, logger: logger, policy: policy, certificateRule: nil,
-                        throttle: throttle, upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
+                server: HTTPServerBuilder { responder in
+                    behindProxy(
+                        OCPPUpgradeChannel(
+                            responder: responder, configuration: configuration,
+                            decide: { request, channel, logger in
+                                await Self.decide(
+                                    request: request, channel: channel, logger: logger, policy: policy,
+                                    certificateRule: nil, tlsContexts: nil, throttle: throttle,
+                                    upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
+                            }))
                 },
                 configuration: .init(
                     address: .hostname(settings.host, port: port), serverName: "ocpp-gateway",
@@ -109,21 +124,23 @@ struct GatewayApplication {
             let tlsServer = Application(
                 router: router,
                 server: HTTPServerBuilder { responder in
-                    TLSServerChannel(
-                        base: OCPPUpgradeChannel(
-                            responder: responder, configuration: configuration,
-                            decide: { request, channel, logger in
-                                await Self.decide(
-                                    request: request, channel: channel, logger: logger, policy: tlsPolicy,
-                                    certificateRule: certificateRule, throttle: throttle,
-                                    upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
-                            }),
-                        contexts: tlsContexts,
-                        onHandshakeFailure: { error, peer in
-                            metrics.tlsHandshakeFailures.increment()
-                            logger.notice(
-                                "TLS handshake failed: \(error)", metadata: ["peer": "\(peer?.ipAddress ?? "unknown")"])
-                        })
+                    behindProxy(
+                        TLSServerChannel(
+                            base: OCPPUpgradeChannel(
+                                responder: responder, configuration: configuration,
+                                decide: { request, channel, logger in
+                                    await Self.decide(
+                                        request: request, channel: channel, logger: logger, policy: tlsPolicy,
+                                        certificateRule: certificateRule, tlsContexts: tlsContexts, throttle: throttle,
+                                        upgradeBudget: upgradeBudget, sessions: sessions, metrics: metrics)
+                                }),
+                            contexts: tlsContexts,
+                            onHandshakeFailure: { error, peer in
+                                metrics.tlsHandshakeFailures.increment()
+                                logger.notice(
+                                    "TLS handshake failed: \(error)",
+                                    metadata: ["peer": "\(peer?.ipAddress ?? "unknown")"])
+                            }))
                 },
                 configuration: .init(
                     address: .hostname(settings.host, port: tls.port), serverName: "ocpp-gateway",
@@ -145,8 +162,8 @@ struct GatewayApplication {
     /// Turns the handshake policy's decision into the server channel's.
     private static func decide(
         request: HTTPRequest, channel: any Channel, logger: Logger, policy: HandshakePolicy,
-        certificateRule: CertificateIdentityRule?, throttle: AuthFailureThrottle, upgradeBudget: SharedTokenBucket?,
-        sessions: StationSessions, metrics: GatewayMetrics
+        certificateRule: CertificateIdentityRule?, tlsContexts: TLSContextStore?, throttle: AuthFailureThrottle,
+        upgradeBudget: SharedTokenBucket?, sessions: StationSessions, metrics: GatewayMetrics
     ) async -> OCPPUpgradeDecision {
         if let upgradeBudget {
             // A reconnect storm: each upgrade waits its turn, up to 5 s; beyond that the
@@ -162,11 +179,13 @@ struct GatewayApplication {
         }
         if let certificateRule,
             let refusal = await Self.checkCertificate(
-                request: request, channel: channel, logger: logger, rule: certificateRule, metrics: metrics)
+                request: request, channel: channel, logger: logger, rule: certificateRule,
+                revocations: tlsContexts?.revocations, metrics: metrics)
         {
             return refusal
         }
-        let remoteAddress = channel.remoteAddress?.ipAddress
+        // The socket's peer, or the client a PROXY protocol header named.
+        let remoteAddress = await ClientAddress.of(channel)?.ipAddress
         let address = Self.throttleKey(address: remoteAddress, path: request.path ?? "")
         let wait = throttle.delay(for: address)
         if wait > .zero {
@@ -199,8 +218,10 @@ struct GatewayApplication {
     }
 
     /// What failed logins are counted by: the identity and the client address
-    /// together, so that one bad actor behind a proxy (every station then shares the
-    /// proxy's address) slows only the logins of the identities it tries.
+    /// together, so that one bad actor slows only its own logins of the identities it
+    /// tries. Behind a proxy the client address is the one its PROXY protocol header
+    /// names (`OCPP_PROXY_PROTOCOL=on`); without that every station would share the
+    /// proxy's, and only the identity would tell them apart.
     static func throttleKey(address: String?, path: String) -> String {
         let identity = (try? StationIdentity.parse(path: path)) ?? path
         return "\(address ?? "unknown") \(identity)"

@@ -10,6 +10,7 @@ extension GatewayOptions {
         let key = settings.text(Setting.privateKey, flag: tlsKey)
         let clientCA = settings.text(Setting.clientCA, flag: tlsClientCa)
         let organization = settings.text(Setting.clientOrganization, flag: tlsClientOrganization)
+        let revocationList = settings.text(Setting.revocationList, flag: tlsCrl)
         guard let certificate, let key else {
             // Half a configuration must not silently mean "no TLS".
             if certificate != nil {
@@ -27,6 +28,9 @@ extension GatewayOptions {
             if organization != nil {
                 throw ConfigurationError(setting: Setting.clientOrganization, reason: "needs \(Setting.clientCA)")
             }
+            if revocationList != nil {
+                throw ConfigurationError(setting: Setting.revocationList, reason: "needs \(Setting.clientCA)")
+            }
             return nil
         }
         var result = TLSSettings(certificateChainPath: certificate, privateKeyPath: key)
@@ -36,6 +40,11 @@ extension GatewayOptions {
             throw ConfigurationError(setting: Setting.clientOrganization, reason: "needs \(Setting.clientCA)")
         }
         result.clientOrganization = organization
+        if revocationList != nil, clientCA == nil {
+            // The lists are for station certificates, which only profile 3 asks for.
+            throw ConfigurationError(setting: Setting.revocationList, reason: "needs \(Setting.clientCA)")
+        }
+        result.revocationListPath = revocationList
         result.reloadInterval = try settings.duration(
             Setting.reloadInterval, flag: tlsReloadInterval, default: result.reloadInterval, unit: .seconds(1),
             range: 0...86_400)

@@ -76,6 +76,11 @@ struct GatewayOptions: ParsableArguments {
     var handshakeTimeout: String?
     @Option(
         help:
+            "on: every connection must start with a PROXY protocol header (v1 or v2), whose client address is used instead of the proxy's; off: none is expected. [env: OCPP_PROXY_PROTOCOL, default: off]"
+    )
+    var proxyProtocol: String?
+    @Option(
+        help:
             "Seconds without a message after which a station is disconnected, 0 never. [env: OCPP_IDLE_TIMEOUT, default: 3 heartbeat intervals]"
     )
     var idleTimeout: String?
@@ -111,6 +116,11 @@ struct GatewayOptions: ParsableArguments {
     @Option(
         help: "Required subject O of station certificates (the CPO name). [env: OCPP_TLS_CLIENT_ORGANIZATION]")
     var tlsClientOrganization: String?
+    @Option(
+        help:
+            "PEM or DER certificate revocation list(s) signed by --tls-client-ca; station certificates on them are refused. [env: OCPP_TLS_CRL]"
+    )
+    var tlsCrl: String?
     @Option(
         help:
             "Required subject O of the CSRs stations send with SignCertificate; unset, SignCertificate is answered Rejected. [env: OCPP_CSR_ORGANIZATION]"
@@ -198,6 +208,8 @@ struct GatewayOptions: ParsableArguments {
         result.handshakeTimeout = try settings.duration(
             "OCPP_HANDSHAKE_TIMEOUT", flag: handshakeTimeout, default: result.handshakeTimeout, unit: .seconds(1),
             range: 1...600)
+        result.proxyProtocol = try settings.choice(
+            "OCPP_PROXY_PROTOCOL", flag: proxyProtocol, default: result.proxyProtocol)
         if settings.text("OCPP_IDLE_TIMEOUT", flag: idleTimeout) != nil {
             result.idleTimeout = try settings.duration(
                 "OCPP_IDLE_TIMEOUT", flag: idleTimeout, default: .zero, unit: .seconds(1), range: 0...604_800)

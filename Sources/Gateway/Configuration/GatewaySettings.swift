@@ -92,6 +92,9 @@ struct GatewaySettings: Sendable {
     var listenBacklog = 4096
     /// How long a new connection has to complete its WebSocket upgrade.
     var handshakeTimeout = Duration.seconds(10)
+    /// Whether every connection starts with a PROXY protocol header naming its client
+    /// (behind a proxy that sends one: HAProxy `send-proxy-v2`).
+    var proxyProtocol = ProxyProtocolMode.off
     /// A station that sends nothing for this long is disconnected (0: never); nil
     /// means three heartbeat intervals, so a station that heartbeats is never idle.
     var idleTimeout: Duration?

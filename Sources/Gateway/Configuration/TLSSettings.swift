@@ -14,6 +14,9 @@ struct TLSSettings: Sendable {
     /// When set, a station certificate's subject O must equal it (the whitepaper's "O = CPO
     /// name").
     var clientOrganization: String?
+    /// PEM (one or more lists) or DER file of certificate revocation lists signed by the
+    /// client CA (`OCPP_TLS_CRL`): a station certificate on one is refused.
+    var revocationListPath: String?
     /// How often the files are checked for a new certificate (0: only on SIGHUP).
     var reloadInterval = Duration.seconds(5)
 
@@ -25,5 +28,6 @@ struct TLSSettings: Sendable {
         static let clientCA = "OCPP_TLS_CLIENT_CA"
         static let clientOrganization = "OCPP_TLS_CLIENT_ORGANIZATION"
         static let reloadInterval = "OCPP_TLS_RELOAD_INTERVAL"
+        static let revocationList = "OCPP_TLS_CRL"
     }
 }

@@ -110,7 +110,22 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     /// (the server does not close a channel whose setup failed).
     private func admit(_ channel: any Channel) throws {
         guard let limiter = self.configuration.connectionLimiter else { return }
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let proxied = try? channel.pipeline.syncOperations.handler(type: ClientAddressHandler.self) {
+            // Behind the PROXY protocol: counted under the client's address once its header
+            // named it (a connection without one is closed by the header's handler).
+            proxied.address.assumeIsolated().whenSuccess { address in
+                do {
+                    try self.admit(channel, address: address?.ipAddress ?? "unknown", limiter: limiter)
+                } catch {
+                    // Closed already.
+                }
+            }
+            return
+        }
+        try admit(channel, address: channel.remoteAddress?.ipAddress ?? "unknown", limiter: limiter)
+    }
+
+    private func admit(_ channel: any Channel, address: String, limiter: ConnectionLimiter) throws {
         if let refusal = limiter.acquire(address) {
             self.configuration.onConnectionRefused(refusal)
             channel.close(promise: nil)

@@ -11,6 +11,7 @@ struct TLSCertificateReloader: Service {
 
     func run() async {
         let interval = store.settings.reloadInterval
+        store.reportExpiredRevocationLists(logger: logger)
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {

@@ -1,5 +1,7 @@
 import NIOSSL
 import Shared
+import SwiftASN1
+import X509
 
 /// Builds the TLS listener's `NIOSSLContext` from its files, with the OCPP 1.6 security
 /// whitepaper's rules: TLS 1.2 or newer (A00.FR.312) and, for TLS 1.2, only the AEAD suites
@@ -20,6 +22,8 @@ enum TLSContextFactory {
     struct Loaded: Sendable {
         let context: NIOSSLContext
         let serialNumber: String
+        /// `OCPP_TLS_CRL`, checked against the client CA.
+        var revocations: CertificateRevocations? = nil
     }
 
     /// Each mistake names the setting whose file is at fault.
@@ -61,15 +65,36 @@ enum TLSContextFactory {
             // Tells stations which CAs we accept, so one with several certificates picks right.
             configuration.sendCANameList = true
         }
+        let revocations = try Self.revocations(files)
         do {
             return Loaded(
                 context: try NIOSSLContext(configuration: configuration),
-                serialNumber: leaf.serialNumber.map { String($0, radix: 16).leftPadded(to: 2) }.joined())
+                serialNumber: leaf.serialNumber.map { String($0, radix: 16).leftPadded(to: 2) }.joined(),
+                revocations: revocations)
         } catch {
             // BoringSSL refuses a key that is not the certificate's.
             throw ConfigurationError(
                 setting: Setting.privateKey,
                 reason: "does not match the certificate in \(Setting.certificateChain) (\(error))")
+        }
+    }
+}
+
+extension TLSContextFactory {
+    /// The revocation lists, each of which must be signed by a certificate of the client CA
+    /// file: a list nobody we trust signed could refuse any station.
+    static func revocations(_ files: TLSFiles) throws(ConfigurationError) -> CertificateRevocations? {
+        typealias Setting = TLSSettings.Setting
+        guard let list = files.revocationList else { return nil }
+        guard let clientCA = files.clientCA else {
+            throw ConfigurationError(setting: Setting.revocationList, reason: "needs \(Setting.clientCA)")
+        }
+        let documents = (try? PEMDocument.parseMultiple(pemString: String(decoding: clientCA, as: UTF8.self))) ?? []
+        let authorities = documents.compactMap { try? Certificate(pemDocument: $0) }
+        do {
+            return try CertificateRevocations(fileBytes: list, authorities: authorities)
+        } catch {
+            throw ConfigurationError(setting: Setting.revocationList, reason: error.description)
         }
     }
 }

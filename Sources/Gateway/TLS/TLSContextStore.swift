@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOSSL
 import Shared
@@ -13,6 +14,8 @@ final class TLSContextStore: Sendable {
         /// The last failure, so that a bad or missing file is reported once, not at every check.
         var rejected: TLSFiles?
         var lastFailure: String?
+        /// Whether an expired revocation list of the current files was reported.
+        var reportedExpiredList = false
     }
 
     let settings: TLSSettings
@@ -28,6 +31,25 @@ final class TLSContextStore: Sendable {
 
     var context: NIOSSLContext { state.withLock { $0.loaded.context } }
     var serialNumber: String { state.withLock { $0.loaded.serialNumber } }
+    /// The revocation lists of `OCPP_TLS_CRL`, as last (re)loaded.
+    var revocations: CertificateRevocations? { state.withLock { $0.loaded.revocations } }
+
+    /// Warns about revocation lists past their nextUpdate: at start, at each reload, and
+    /// once when a list expires while it is in use. An expired list is still applied (a
+    /// stale list still names certificates that must not connect).
+    func reportExpiredRevocationLists(logger: Logger, now: Date = Date()) {
+        let expired = state.withLock { state -> [CertificateRevocationList] in
+            let expired = state.loaded.revocations?.expired(at: now) ?? []
+            if expired.isEmpty || state.reportedExpiredList { return [] }
+            state.reportedExpiredList = true
+            return expired
+        }
+        for list in expired {
+            logger.warning(
+                "\(TLSSettings.Setting.revocationList): the revocation list of \(list.issuer) expired at \(list.nextUpdate.map { "\($0)" } ?? "?"); still applied, publish a new one",
+                metadata: ["tls.crl_issuer": "\(list.issuer)"])
+        }
+    }
 
     enum ReloadOutcome: Equatable, Sendable {
         case unchanged
@@ -40,6 +62,7 @@ final class TLSContextStore: Sendable {
     /// stays: a half-written or wrong certificate must not take the listener down.
     @discardableResult
     func reload(logger: Logger) -> ReloadOutcome {
+        defer { reportExpiredRevocationLists(logger: logger) }
         let files: TLSFiles
         do {
             files = try TLSFiles.read(settings)

@@ -7,6 +7,7 @@ struct TLSFiles: Equatable, Sendable {
     var certificateChain: [UInt8]
     var privateKey: [UInt8]
     var clientCA: [UInt8]?
+    var revocationList: [UInt8]?
 
     static func read(_ settings: TLSSettings) throws(ConfigurationError) -> TLSFiles {
         TLSFiles(
@@ -15,6 +16,9 @@ struct TLSFiles: Equatable, Sendable {
             privateKey: try Self.read(settings.privateKeyPath, setting: TLSSettings.Setting.privateKey),
             clientCA: try settings.clientCAPath.map { path throws(ConfigurationError) in
                 try Self.read(path, setting: TLSSettings.Setting.clientCA)
+            },
+            revocationList: try settings.revocationListPath.map { path throws(ConfigurationError) in
+                try Self.read(path, setting: TLSSettings.Setting.revocationList)
             })
     }
 

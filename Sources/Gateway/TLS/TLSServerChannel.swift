@@ -51,7 +51,11 @@ final class TLSHandshakeFailureReporter: ChannelInboundHandler, RemovableChannel
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.report(error, context.channel.remoteAddress)
+        // The client's address, which is the socket's peer unless a PROXY header named another.
+        let channel = context.channel
+        ClientAddress.future(of: channel).whenComplete { [report] address in
+            report(error, (try? address.get()) ?? channel.remoteAddress)
+        }
         context.fireErrorCaught(error)
     }
 }
