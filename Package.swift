@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // The operator's web console: pages rendered on the server from Mustache templates.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -99,9 +101,11 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            // The admin API's OpenAPI document, served at /api/v1/openapi.json.
-            resources: [.copy("Admin/openapi.json")],
+            // The admin API's OpenAPI document, served at /api/v1/openapi.json; the web
+            // console's templates, stylesheet and script (docs/CONSOLE.md).
+            resources: [.copy("Admin/openapi.json"), .copy("Console/Templates"), .copy("Console/Static")],
             swiftSettings: swiftSettings
         ),
         // The charge-point simulator and load generator: its own WebSocket client on

@@ -23,10 +23,17 @@ struct AdminServer {
         configuration.options.additionalStartupParameters.append(("TimeZone", "UTC"))
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let router = Router()
-        router.add(middleware: BearerTokenMiddleware(token: token))
+        // The bearer token guards /api/...; the web console at / checks its own session.
+        router.add(middleware: ConsoleGateMiddleware(api: BearerTokenMiddleware(token: token)))
         router.add(middleware: UnexpectedErrorMiddleware())
         for route in AdminRoutes.all(AdminEnvironment(client: client, logger: logger)) {
             router.on(RouterPath(route.path), method: route.method, use: route.handler)
+        }
+        let hub = ConsoleLiveHub()
+        do {
+            try Console(client: client, token: token, logger: logger, hub: hub).register(on: router)
+        } catch {
+            logger.error("web console off: its templates could not be read: \(error)")
         }
         let onServerRunning = self.onServerRunning
         let listener = Application(
@@ -35,6 +42,8 @@ struct AdminServer {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
         logger.info("admin API on \(settings.host):\(settings.port)")
-        return [client, listener]
+        // The console's LISTEN last: it stops first at shutdown and ends the live streams,
+        // which the listener would otherwise wait for.
+        return [client, listener, ConsoleLive(client: client, hub: hub, logger: logger)]
     }
 }

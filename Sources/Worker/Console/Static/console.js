@@ -1,0 +1,83 @@
+// The OCPP console's live updates: a page that shows stations ([data-live] lists
+// their ids) follows them over server-sent events and rewrites their rows in place.
+// EventSource reconnects by itself (the server asks for 1 s); when it gives up (an
+// answer that is not an event stream, say while the worker restarts) it is opened
+// again after 2 s.
+(function () {
+  "use strict";
+  var holders = document.querySelectorAll("[data-live]");
+  var ids = [];
+  holders.forEach(function (holder) {
+    holder.dataset.live.split(",").forEach(function (id) { if (id) ids.push(id); });
+  });
+  if (!ids.length || !window.EventSource) return;
+
+  var seen = (window.liveSeen = {});
+
+  function text(value) { return value === null || value === undefined ? "" : String(value); }
+
+  function connectorSpan(c) {
+    var span = document.createElement("span");
+    span.className = "connector status-" + text(c.status);
+    span.dataset.connector = c.connectorId;
+    span.textContent = "#" + c.connectorId + " " + text(c.status) + " · " + text(c.errorCode);
+    return span;
+  }
+
+  function connectorRow(c) {
+    var row = document.createElement("tr");
+    row.dataset.connector = c.connectorId;
+    [c.connectorId, c.status, c.errorCode, c.info, c.statusAt].forEach(function (value, index) {
+      var cell = document.createElement("td");
+      if (index === 1) cell.className = "status-" + text(value);
+      cell.textContent = text(value);
+      row.appendChild(cell);
+    });
+    return row;
+  }
+
+  function update(station) {
+    document.querySelectorAll('[data-station="' + station.id + '"]').forEach(function (holder) {
+      holder.querySelectorAll("[data-field]").forEach(function (cell) {
+        var field = cell.dataset.field;
+        if (field === "online") {
+          cell.textContent = station.online ? "online" : "offline";
+          cell.className = station.online ? "online" : "offline";
+        } else if (field === "connectors") {
+          cell.textContent = "";
+          station.connectors.forEach(function (c) {
+            cell.appendChild(connectorSpan(c));
+            cell.appendChild(document.createTextNode(" "));
+          });
+        } else if (field === "connectorRows") {
+          cell.textContent = "";
+          station.connectors.forEach(function (c) { cell.appendChild(connectorRow(c)); });
+        } else if (field in station) {
+          cell.textContent = text(station[field]);
+        }
+      });
+    });
+    // When each connector state was first shown, for the browser test's 2-second check.
+    station.connectors.forEach(function (c) {
+      var key = station.identity + ":" + c.connectorId + ":" + c.status;
+      if (!(key in seen)) seen[key] = Date.now();
+    });
+  }
+
+  function connect() {
+    var source = new EventSource("/live?stations=" + ids.join(","));
+    source.addEventListener("open", function () { document.body.dataset.live = "open"; });
+    source.addEventListener("station", function (event) { update(JSON.parse(event.data)); });
+    source.addEventListener("error", function () {
+      document.body.dataset.live = "reconnecting";
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    });
+  }
+  connect();
+})();
+
+// A select marked data-autosubmit submits its (GET) form when it changes: choosing
+// a command shows its fields.
+document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+  select.addEventListener("change", function () { select.form.submit(); });
+});

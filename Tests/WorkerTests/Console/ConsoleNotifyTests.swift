@@ -1,0 +1,75 @@
+import Foundation
+import PostgresNIO
+import Shared
+import TestSupport
+import Testing
+
+@testable import Worker
+
+/// ``ConsoleNotifyHandler``: one NOTIFY per applied batch that changed a station's
+/// status, boot or connection, naming the stations; none for other batches.
+@Suite("Console: NOTIFY per batch", .serialized, .timeLimit(.minutes(2)))
+struct ConsoleNotifyTests {
+    actor Received {
+        var payloads: [String] = []
+        func add(_ payload: String) { payloads.append(payload) }
+    }
+
+    static func status(_ status: String, connector: Int) -> InboxFixture.Row {
+        .call("StatusNotification", #"{"connectorId":\#(connector),"errorCode":"NoError","status":"\#(status)"}"#)
+    }
+
+    @Test func aBatchOfStatusesIsOneNoticeNamingItsStations() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let first = try await fixture.station("CP-1")
+            let second = try await fixture.station("CP-2")
+            let received = Received()
+            let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+            let listener = Task {
+                try await fixture.client.withConnection { connection in
+                    try await connection.listen(on: ConsoleLive.channel) { notifications in
+                        readyContinuation.yield()
+                        for try await notification in notifications { await received.add(notification.payload) }
+                    }
+                }
+            }
+            defer { listener.cancel() }
+            for await _ in ready { break }
+
+            try await fixture.insert(
+                [Self.status("Available", connector: 1), Self.status("Charging", connector: 2)], station: first)
+            try await fixture.insert([Self.status("Faulted", connector: 1)], station: second)
+            try await fixture.drain()
+            // A batch with nothing the pages show sends nothing.
+            try await fixture.insert([.call("Heartbeat", "{}")], station: first)
+            try await fixture.drain()
+            try await fixture.insert(
+                [.call("BootNotification", #"{"chargePointVendor":"V","chargePointModel":"M"}"#)], station: second)
+            try await fixture.drain()
+
+            let deadline = ContinuousClock.now + .seconds(5)
+            while await received.payloads.count < 2, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await received.payloads == ["\(first),\(second)", "\(second)"])
+        }
+    }
+
+    @Test func theLiveEventCarriesTheStationsState() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let station = try await fixture.station("CP-LIVE")
+            try await fixture.insert([Self.status("Faulted", connector: 1)], station: station)
+            try await fixture.drain()
+            let events = try await ConsoleLive.events(
+                for: [station], client: fixture.client, logger: TestDatabase.logger)
+            let event = try #require(events[station])
+            #expect(event.hasPrefix("event: station\ndata: {") && event.hasSuffix("}\n\n"))
+            let data = try JSONParser.parse(String(event.dropFirst("event: station\ndata: ".count).dropLast(2)))
+            #expect(data["identity"] == .string("CP-LIVE"))
+            #expect(data["online"] == .bool(false))
+            #expect(data["connectors"]?[0]?["status"] == .string("Faulted"))
+            #expect(data["connectors"]?[0]?["errorCode"] == .string("NoError"))
+        }
+    }
+}
