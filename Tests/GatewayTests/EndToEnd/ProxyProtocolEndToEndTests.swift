@@ -111,6 +111,30 @@ struct ProxyProtocolEndToEndTests {
         }
     }
 
+    @Test func thePerAddressLimitCountsTheClientsAddress() async throws {
+        try await withProxiedGateway(configure: { $0.maxConnectionsPerAddress = 1 }) { _, gateway, _ in
+            let busy = try await TestProxy.start(
+                upstreamPort: gateway.port, header: TestProxy.v2(from: [203, 0, 113, 1]))
+            let other = try await TestProxy.start(
+                upstreamPort: gateway.port, header: TestProxy.v2(from: [203, 0, 113, 2]))
+            defer {
+                busy.stop()
+                other.stop()
+            }
+            let first = try await TestStation.connect(port: busy.port, identity: "CP-1")
+            // A second connection from the same client is over its limit: closed unanswered.
+            await #expect(throws: (any Error).self) {
+                _ = try await RawHTTP.upgrade(port: busy.port, path: "/ocpp/CP-2")
+            }
+            // Another client behind the same proxy (the same socket address) connects.
+            let second = try await TestStation.connect(port: other.port, identity: "CP-3")
+            _ = try await first.callResult("Heartbeat", [:])
+            _ = try await second.callResult("Heartbeat", [:])
+            await first.close()
+            await second.close()
+        }
+    }
+
     @Test func theTLSListenerReadsTheHeaderBeforeTheClientHello() async throws {
         let pki = try TestPKI()
         let files = try TLSFileSet()
