@@ -67,6 +67,33 @@ struct RevocationListTests {
         #expect(!fromPEM.revokes(try first.station("CP-A").certificate))
     }
 
+    @Test(arguments: [
+        (
+            TestCertificates.KeyKind.rsa(bits: 2048), Certificate.SignatureAlgorithm.sha256WithRSAEncryption,
+            "1.2.840.113549.1.1.11"
+        ),
+        (.rsa(bits: 2048), .sha384WithRSAEncryption, "1.2.840.113549.1.1.12"),
+        (.rsa(bits: 2048), .sha512WithRSAEncryption, "1.2.840.113549.1.1.13"),
+        (.p384, .ecdsaWithSHA384, "1.2.840.10045.4.3.3"),
+        (.p521, .ecdsaWithSHA512, "1.2.840.10045.4.3.4"),
+        (.ed25519, .ed25519, "1.3.101.112"),
+    ])
+    func listsOfRSAAndOtherCAsVerify(
+        kind: TestCertificates.KeyKind, algorithm: Certificate.SignatureAlgorithm, oid: String
+    ) throws {
+        let authority = try TestCertificates.Authority(name: "\(kind) CA", key: kind)
+        let der = try TestCRL.make(
+            issuer: authority.certificate.subject, key: authority.key, algorithm: algorithm,
+            oid: try ASN1ObjectIdentifier(dotRepresentation: oid), revoking: [Certificate.SerialNumber()])
+        let lists = try CertificateRevocations(fileBytes: der, authorities: [authority.certificate])
+        #expect(lists.lists.first?.revokedSerialNumbers.count == 1)
+        // Another CA of the same kind and name did not sign it.
+        let other = try TestCertificates.Authority(name: "\(kind) CA", key: kind)
+        #expect(throws: CertificateRevocationList.Invalid.self) {
+            try CertificateRevocations(fileBytes: der, authorities: [other.certificate])
+        }
+    }
+
     @Test func aListNoConfiguredCASignedIsRefused() throws {
         let pki = try TestPKI()
         let forged = try TestCRL.make(pki: pki, revoking: [], signer: P256.Signing.PrivateKey())
@@ -223,19 +250,38 @@ struct RevocationListTests {
     }
 }
 
-/// Builds RFC 5280 CertificateLists, signed with ECDSA P-256 and SHA-256.
+/// Builds RFC 5280 CertificateLists.
 enum TestCRL {
+    /// Signed with ECDSA P-256 and SHA-256 by `pki`'s CA (or by `signer`, a forger).
     static func make(
         pki: TestPKI, revoking serials: [Certificate.SerialNumber],
         nextUpdate: Date? = Date().addingTimeInterval(7 * 86_400), version: Bool = true,
         signer: P256.Signing.PrivateKey? = nil
     ) throws -> [UInt8] {
-        let algorithm = ASN1ObjectIdentifier("1.2.840.10045.4.3.2")
+        try make(
+            issuer: pki.authority.certificate.subject, key: .init(signer ?? pki.authority.key),
+            algorithm: .ecdsaWithSHA256, oid: "1.2.840.10045.4.3.2", revoking: serials, nextUpdate: nextUpdate,
+            version: version)
+    }
+
+    static func make(
+        issuer: DistinguishedName, key: Certificate.PrivateKey, algorithm: Certificate.SignatureAlgorithm,
+        oid: ASN1ObjectIdentifier, revoking serials: [Certificate.SerialNumber],
+        nextUpdate: Date? = Date().addingTimeInterval(7 * 86_400), version: Bool = true
+    ) throws -> [UInt8] {
+        // RSA algorithm identifiers carry an explicit NULL parameter (RFC 4055).
+        let isRSA = oid.description.hasPrefix("1.2.840.113549.")
+        func serializeAlgorithm(_ serializer: inout DER.Serializer) throws {
+            try serializer.appendConstructedNode(identifier: .sequence) { identifier in
+                try identifier.serialize(oid)
+                if isRSA { try identifier.serialize(ASN1Null()) }
+            }
+        }
         var tbs = DER.Serializer()
         try tbs.appendConstructedNode(identifier: .sequence) { list in
             if version { try list.serialize(1) }
-            try list.appendConstructedNode(identifier: .sequence) { try $0.serialize(algorithm) }
-            try list.serialize(pki.authority.certificate.subject)
+            try serializeAlgorithm(&list)
+            try list.serialize(issuer)
             try list.serialize(try utcTime(Date().addingTimeInterval(-3600)))
             if let nextUpdate { try list.serialize(try utcTime(nextUpdate)) }
             if !serials.isEmpty {
@@ -250,11 +296,11 @@ enum TestCRL {
             }
         }
         let signedBytes = tbs.serializedBytes
-        let signature = try (signer ?? pki.authority.key).signature(for: signedBytes).derRepresentation
+        let signature = try key.sign(bytes: signedBytes, signatureAlgorithm: algorithm).rawRepresentation
         var list = DER.Serializer()
         try list.appendConstructedNode(identifier: .sequence) { outer in
             outer.serializeRawBytes(signedBytes)
-            try outer.appendConstructedNode(identifier: .sequence) { try $0.serialize(algorithm) }
+            try serializeAlgorithm(&outer)
             try outer.serialize(ASN1BitString(bytes: ArraySlice(signature)))
         }
         return list.serializedBytes
