@@ -199,7 +199,8 @@ struct CertificateRevocations: Sendable {
             } catch let error as Invalid {
                 throw Invalid(description: error.description + position)
             } catch {
-                throw Invalid(description: "is not a valid certificate revocation list\(position): \(error)")
+                // An ASN.1 decoding error: its details name SwiftASN1's source, not the file.
+                throw Invalid(description: "is not a DER or PEM (X509 CRL) certificate revocation list\(position)")
             }
             guard authorities.contains(where: list.isSigned(by:)) else {
                 throw Invalid(
