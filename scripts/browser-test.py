@@ -169,10 +169,22 @@ def assert_live_within_limit(page, system, identity, connector, status):
     assert delay <= LIVE_LIMIT_MS, f"live update took {delay} ms (limit {LIVE_LIMIT_MS} ms)"
 
 
+def reload_until(page, locator, text, seconds=15):
+    """Reloads until `locator` holds `text`: for what the worker applies after the
+    station was answered (the page itself is not live there)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if locator.count() and text in locator.first.inner_text():
+            return
+        time.sleep(0.25)
+        page.reload()
+    expect(locator.first).to_contain_text(text)
+
+
 def run(system, screenshots):
-    def shot(page, name):
+    def shot(page, name, full_page=True):
         if screenshots:
-            page.screenshot(path=os.path.join(screenshots, f"{name}.png"), full_page=True)
+            page.screenshot(path=os.path.join(screenshots, f"{name}.png"), full_page=full_page)
 
     # A station the operator registered before it ever connected: offline on the fleet page.
     system.api("POST", "/api/v1/stations", {"identity": "CP-LIVE-1", "registrationStatus": "Accepted"})
@@ -222,6 +234,9 @@ def run(system, screenshots):
         expect(row.locator('[data-connector="2"]')).to_have_text("#2 Available · NoError")
         assert page.evaluate("window.notReloaded === true"), "the page was reloaded"
         assert_live_within_limit(page, system, "CP-LIVE-1", 2, "Available")
+        page.reload()
+        expect(page.locator("#counts")).to_contain_text("1 online")
+        expect(page.locator("#counts")).to_contain_text("Available: 2")
         shot(page, "fleet")
 
         say("station page: connectors, sections, live connector status")
@@ -232,6 +247,7 @@ def run(system, screenshots):
         expect(station.locator('tbody[data-field="connectorRows"] tr[data-connector="1"]')).to_contain_text("Available")
         for heading in ["Open transactions", "Configuration (as last read)", "Reservations", "Events", "Message log"]:
             expect(station.get_by_role("heading", name=heading)).to_be_visible()
+        expect(station.locator("table.events")).to_contain_text('"status" : "Available"')
         expect(station.locator("table.messages")).to_contain_text("BootNotification")
         expect(station.locator("body")).to_have_attribute("data-live", "open")
         station.evaluate("window.notReloaded = true")
@@ -250,11 +266,7 @@ def run(system, screenshots):
         page.click("#command-form button[type=submit]")
         expect(page.get_by_role("status")).to_contain_text("queued")
         history = page.locator("#history tbody tr").first
-        for _ in range(50):
-            if history.locator(".command-status").inner_text() == "answered":
-                break
-            time.sleep(0.2)
-            page.reload()
+        reload_until(page, history.locator(".command-status"), "answered")
         expect(history.locator(".command-status")).to_have_text("answered")
         expect(history.locator(".command-answer")).to_contain_text('"Accepted"')
         shot(page, "commands")
@@ -307,7 +319,7 @@ def run(system, screenshots):
         assert session.wait(60) == 0, "the scripted charging session failed (see its log)"
         page.goto(system.console + "/transactions?station=CP-CHARGE-1")
         first = page.locator("#transactions tbody tr").first
-        expect(first).to_contain_text("Completed")
+        reload_until(page, first, "Completed")
         expect(first).to_contain_text("BROWSER-TAG")
         shot(page, "transactions")
         with page.expect_download() as download:
@@ -330,7 +342,7 @@ def run(system, screenshots):
             d = chart.locator("path.line").get_attribute("d")
             assert d and d.count("L") >= 5, f"{label}: the line has too few points: {d!r}"
         expect(page.locator("#meter-values tbody tr").first).not_to_contain_text("None.")
-        shot(page, "transaction")
+        shot(page, "transaction", full_page=False)
 
         say("id tags: create with expiry and parent, a field error, block and unblock")
         page.goto(system.console + "/id-tags")

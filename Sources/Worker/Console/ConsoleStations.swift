@@ -57,13 +57,14 @@ extension Console {
             try await json(
                 """
                 SELECT json_build_object(
-                    'total', (SELECT count(*) FROM ocpp.stations),
-                    'online', (SELECT count(*) FROM ocpp.stations WHERE online),
-                    'offline', (SELECT count(*) FROM ocpp.stations WHERE NOT online),
-                    'statuses', (SELECT coalesce(json_agg(json_build_object('status', coalesce(status, 'unknown'), 'count', n)
-                                                          ORDER BY status), '[]')
-                                 FROM (SELECT status, count(*) AS n FROM ocpp.connectors
-                                       WHERE connector_id > 0 GROUP BY status) AS c))::text
+                    'total', count(*), 'online', count(*) FILTER (WHERE online),
+                    'offline', count(*) FILTER (WHERE NOT online),
+                    'statuses', (
+                        SELECT coalesce(json_agg(json_build_object('status', coalesce(status, 'unknown'), 'count', n)
+                                                 ORDER BY status), '[]')
+                        FROM (SELECT status, count(*) AS n FROM ocpp.connectors
+                              WHERE connector_id > 0 GROUP BY status) AS c))::text
+                FROM ocpp.stations
                 """))
         var query: [String] = []
         if let value = form["online"] { query.append("online=\(Self.urlEncoded(value))") }
@@ -182,10 +183,16 @@ extension Console {
                             'connectorId', r.connector_id, 'idTag', r.id_tag, 'status', r.status,
                             'expiry', \(unescaped: ConsoleSQL.time("r.expiry_date"))) ORDER BY r.reservation_id DESC)
                         FROM ocpp.reservations AS r WHERE r.station_id = s.id AND r.expiry_date > now() - interval '1 day'),
-                    'events', (SELECT json_agg(json_build_object('time', \(unescaped: ConsoleSQL.time("e.received_at")),
-                            'action', e.action, 'payload', e.payload::text) ORDER BY e.received_at DESC)
-                        FROM (SELECT * FROM ocpp.station_events WHERE station_id = s.id
-                              ORDER BY received_at DESC LIMIT 20) AS e)
+                    'events', (SELECT json_agg(json_build_object('time', \(unescaped: ConsoleSQL.time("e.at")),
+                            'action', e.action, 'payload', e.payload) ORDER BY e.at DESC)
+                        FROM ((SELECT received_at AS at, action, payload::text AS payload FROM ocpp.station_events
+                               WHERE station_id = s.id ORDER BY received_at DESC LIMIT 20)
+                              UNION ALL
+                              (SELECT status_at, 'StatusNotification', json_build_object(
+                                          'connectorId', connector_id, 'status', status, 'errorCode', error_code,
+                                          'info', info, 'vendorErrorCode', vendor_error_code)::text
+                               FROM ocpp.status_events WHERE station_id = s.id ORDER BY status_at DESC LIMIT 20)
+                              ORDER BY at DESC LIMIT 20) AS e)
                 )::text
                 FROM ocpp.stations AS s WHERE s.id = \(id)
                 """))

@@ -6,6 +6,10 @@ import Shared
 /// Transactions: a filtered, keyset-paged list; a transaction's page with its energy
 /// and power charts and meter values; CSV exports of transactions and of meter values.
 extension Console {
+    /// The newest samples a transaction's page lists (the charts use them all; the
+    /// meter value export has every one).
+    static let samplesShown = 100
+
     func registerTransactions(on router: Router<BasicRequestContext>) {
         router.get("/transactions", use: page(transactionList))
         router.get("/transactions.csv", use: page(transactionCSV))
@@ -209,7 +213,7 @@ extension Console {
         if power.isEmpty { power = ConsoleChart.power(fromEnergy: energy) }
         data["energyChart"] = ConsoleChart.svg(title: "Energy", unit: "Wh", points: energy)
         data["powerChart"] = ConsoleChart.svg(title: "Power", unit: "W", points: power)
-        data["samples"] = Array(samples.suffix(500).reversed())
+        data["samples"] = Array(samples.suffix(Self.samplesShown).reversed())
         data["sampleCount"] = samples.count
         return .html(pages.render("transaction", title: "Transaction \(id)", data: data, session: session))
     }

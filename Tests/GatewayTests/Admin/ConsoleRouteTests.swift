@@ -257,7 +257,7 @@ struct ConsoleRouteTests {
             #expect(page.text.contains(#"aria-label="Energy (Wh)""#) && page.text.contains(#"aria-label="Power (W)""#))
             // Power from the energy readings: 500 Wh per 10 minutes is 3000 W.
             #expect(page.text.contains(">3000<"))
-            #expect(page.text.contains("Meter values (7)"))
+            #expect(page.text.contains("Meter values (7;"))
             #expect(try await browser.get("/transactions/8").status == 404)
             let csv = try await browser.get("/transactions.csv?station=CP-1")
             #expect(
