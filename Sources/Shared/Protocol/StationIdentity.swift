@@ -9,6 +9,8 @@ import Foundation
 /// would break the HTTP Basic username (`identity:password`).
 public enum StationIdentity {
     public static let maximumLength = 48
+    /// The rule in words, for messages that refuse an identity.
+    public static let rule = "1 to 48 characters from A-Z a-z 0-9 - . _ ~ * + @ |"
     public static let prefixes = ["/ocpp/", "/v1/ocpp/"]
 
     public enum Failure: Error, Equatable {

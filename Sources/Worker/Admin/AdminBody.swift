@@ -3,7 +3,10 @@ import Hummingbird
 import Shared
 
 /// A JSON object sent to the admin API, read member by member. Members the route
-/// does not define are refused (a typo such as `colapseKey` would otherwise be lost).
+/// does not define are refused (a typo such as `colapseKey` would otherwise be lost),
+/// and so is `null` for a member the OpenAPI document does not call nullable: an
+/// optional member is left out, not sent as null. (The nullable ones, such as
+/// `validationMode`, are read from ``object`` by their route.)
 struct AdminBody {
     /// Large enough for a SendLocalList of several thousand entries.
     static let maximumSize = 1 << 20
@@ -29,17 +32,21 @@ struct AdminBody {
         for (key, _) in object.members where !allowed.contains(key) {
             throw AdminError.badRequest("unknown member \(key)", field: key)
         }
+        for (key, member) in object.members where Self.holdsNUL(member) {
+            throw AdminError.badRequest("\(key) holds U+0000, which no string may hold", field: key)
+        }
         self.object = object
     }
 
     func string(_ key: String, maxLength: Int) throws(AdminError) -> String? {
         switch object[key] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .string(let value)?:
-            guard !value.isEmpty, value.count <= maxLength else {
+            guard !value.isEmpty, value.unicodeScalars.count <= maxLength else {
                 throw .badRequest("\(key) must be 1 to \(maxLength) characters", field: key)
             }
             return value
+        case .null?: throw Self.null(key, "a string")
         default: throw .badRequest("\(key) must be a string", field: key)
         }
     }
@@ -69,17 +76,33 @@ struct AdminBody {
 
     func boolean(_ key: String) throws(AdminError) -> Bool? {
         switch object[key] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .bool(let value)?: return value
+        case .null?: throw Self.null(key, "true or false")
         default: throw .badRequest("\(key) must be true or false", field: key)
         }
     }
 
     func object(_ key: String) throws(AdminError) -> JSONObject? {
         switch object[key] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .object(let value)?: return value
+        case .null?: throw Self.null(key, "a JSON object")
         default: throw .badRequest("\(key) must be a JSON object", field: key)
         }
+    }
+
+    /// PostgreSQL stores no U+0000 in text or jsonb: refused here, not failed on there.
+    static func holdsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let items): items.contains(where: holdsNUL)
+        case .object(let object): object.members.contains { $0.key.utf8.contains(0) || holdsNUL($0.value) }
+        default: false
+        }
+    }
+
+    private static func null(_ key: String, _ expected: String) -> AdminError {
+        .badRequest("\(key) must be \(expected), not null (leave it out instead)", field: key)
     }
 }

@@ -11,6 +11,18 @@ struct AdminError: HTTPResponseError, Sendable {
     /// The request field the error is about, where there is one (a query parameter,
     /// a body member, or a path into an OCPP payload such as `payload.type`).
     var field: String?
+    /// The methods the path has, for a 405 (its `Allow` header).
+    var allow: String?
+
+    init(
+        status: HTTPResponse.Status, code: String, message: String, field: String? = nil, allow: String? = nil
+    ) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.allow = allow
+    }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var writer = JSONWriter()
@@ -26,6 +38,7 @@ struct AdminError: HTTPResponseError, Sendable {
         writer.endObject()
         var headers: HTTPFields = [.contentType: "application/json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Bearer realm="ocpp-admin""# }
+        if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 

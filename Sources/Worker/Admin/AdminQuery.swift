@@ -18,6 +18,9 @@ struct AdminQuery {
                     "unknown query parameter \(name)" + (known.isEmpty ? "" : " (known: \(known))"), field: name)
             }
             guard parameters[name] == nil else { throw .badRequest("\(name) is given twice", field: name) }
+            guard !value.utf8.contains(0) else {
+                throw .badRequest("\(name) holds U+0000, which no string may hold", field: name)
+            }
             parameters[name] = String(value)
         }
         self.parameters = parameters
@@ -25,7 +28,7 @@ struct AdminQuery {
 
     func string(_ name: String, maxLength: Int = 255) throws(AdminError) -> String? {
         guard let value = parameters[name] else { return nil }
-        guard !value.isEmpty, value.count <= maxLength else {
+        guard !value.isEmpty, value.unicodeScalars.count <= maxLength else {
             throw .badRequest("\(name) must be 1 to \(maxLength) characters", field: name)
         }
         return value
@@ -71,9 +74,10 @@ struct AdminQuery {
         try integer("limit", range: 1...PageQuery.maximumLimit) ?? PageQuery.defaultLimit
     }
 
-    /// The `after` cursor a previous page returned as `next`.
+    /// The `after` cursor a previous page returned as `next`; empty (`after=`, as a
+    /// form or a client that always sends it writes it) is the first page.
     func cursor() throws(AdminError) -> PageCursor? {
-        guard let text = parameters["after"] else { return nil }
+        guard let text = parameters["after"], !text.isEmpty else { return nil }
         guard let cursor = PageCursor(encoded: text) else {
             throw .badRequest("after must be the next value of a previous page", field: "after")
         }

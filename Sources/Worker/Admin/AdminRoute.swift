@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -62,8 +63,37 @@ extension Response {
 }
 
 extension BasicRequestContext {
-    /// A path parameter, which the router guarantees is present for its route.
+    /// A path parameter, percent-decoded (the router hands over the segment as sent,
+    /// so `CP%7C1` is the station `CP|1`) and checked against the document's rule for
+    /// it: a value no resource can have is a 400 naming the parameter.
     func pathParameter(_ name: String) throws -> String {
-        try parameters.require(name)
+        try AdminPathParameter.decode(try parameters.require(name), name: name)
+    }
+}
+
+/// The rules of the API's path parameters, as the OpenAPI document states them.
+enum AdminPathParameter {
+    static func decode(_ segment: String, name: String) throws(AdminError) -> String {
+        guard let value = segment.removingPercentEncoding, !value.isEmpty, !value.utf8.contains(0) else {
+            throw .badRequest("\(name) is not a percent-encoded path segment", field: name)
+        }
+        switch name {
+        case "identity":
+            guard StationIdentity.isValid(value) else {
+                throw .badRequest("identity must be \(StationIdentity.rule)", field: name)
+            }
+        case "idTag":
+            guard value.unicodeScalars.count <= IdTagRoutes.maximumLength else {
+                throw .badRequest("idTag must be 1 to \(IdTagRoutes.maximumLength) characters", field: name)
+            }
+        case "messageId":
+            guard value.unicodeScalars.count <= CommandRoutes.messageIDMaximumLength else {
+                throw .badRequest(
+                    "messageId must be 1 to \(CommandRoutes.messageIDMaximumLength) characters", field: name)
+            }
+        default:
+            break
+        }
+        return value
     }
 }

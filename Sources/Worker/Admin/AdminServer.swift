@@ -26,7 +26,9 @@ struct AdminServer {
         // The bearer token guards /api/...; the web console at / checks its own session.
         router.add(middleware: ConsoleGateMiddleware(api: BearerTokenMiddleware(token: token)))
         router.add(middleware: UnexpectedErrorMiddleware())
-        for route in AdminRoutes.all(AdminEnvironment(client: client, logger: logger)) {
+        let routes = AdminRoutes.all(AdminEnvironment(client: client, logger: logger))
+        router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
+        for route in routes {
             router.on(RouterPath(route.path), method: route.method, use: route.handler)
         }
         let hub = ConsoleLiveHub()

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Shared
 
 /// Where the next page of a list starts: the sort key of the last item of this page,
 /// as an opaque base64url string. Keyset paging stays fast and stable when rows are
@@ -8,6 +9,9 @@ struct PageCursor: Sendable, Equatable {
     /// The sort key as a JSON array, read back by the list's SQL.
     let key: String
 
+    /// The longest `after` read (the OpenAPI document's maxLength).
+    static let maximumLength = 2048
+
     init(key: String) {
         self.key = key
     }
@@ -15,8 +19,8 @@ struct PageCursor: Sendable, Equatable {
     init?(encoded: String) {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard encoded.count <= 2048, let data = Data(base64Encoded: base64),
-            let key = String(data: data, encoding: .utf8), key.hasPrefix("[")
+        guard encoded.count <= Self.maximumLength, let data = Data(base64Encoded: base64),
+            let key = String(data: data, encoding: .utf8), case .array? = try? JSONParser.parse(key)
         else { return nil }
         self.key = key
     }
@@ -46,12 +50,18 @@ enum PageQuery {
                    count(*) > \(limit)
             FROM page
             """
-        let result = try await client.query(PostgresQuery(unsafeSQL: sql, binds: rows.binds), logger: logger)
         var items = "[]"
         var next: PageCursor?
-        for try await (page, lastKey, more) in result.decode((String, String?, Bool).self) {
-            items = page
-            if more, let lastKey { next = PageCursor(key: lastKey) }
+        do {
+            let result = try await client.query(PostgresQuery(unsafeSQL: sql, binds: rows.binds), logger: logger)
+            for try await (page, lastKey, more) in result.decode((String, String?, Bool).self) {
+                items = page
+                if more, let lastKey { next = PageCursor(key: lastKey) }
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("22") == true {
+            // A data exception: every value but the cursor's sort key is bound with its
+            // type, so it is an `after` that no page of this list returned.
+            throw AdminError.badRequest("after must be the next value of a previous page", field: "after")
         }
         return #"{"items":"# + items + #","next":"# + (next.map { #"""# + $0.encoded + #"""# } ?? "null") + "}"
     }

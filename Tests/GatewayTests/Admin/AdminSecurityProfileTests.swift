@@ -76,7 +76,8 @@ struct AdminSecurityProfileTests {
                 "INSERT INTO ocpp.stations (identity, registration_status) VALUES ('CP-S', 'Accepted')")
             for profile in [1, 2] {
                 let refused = try await admin.client.send("PUT", Self.path, body: #"{"securityProfile":\#(profile)}"#)
-                #expect(refused.status == 400)
+                // Well formed, refused by the station's state (no password yet): a conflict.
+                #expect(refused.status == 409)
                 #expect(refused.json?["field"]?.string == "securityProfile")
                 #expect(refused.json?["message"]?.string?.contains("password") == true)
             }

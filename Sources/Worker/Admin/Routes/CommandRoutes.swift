@@ -17,6 +17,9 @@ struct CommandRoutes {
         ]
     }
 
+    /// OCPP message ids have at most 36 characters (the queue makes UUIDs).
+    static let messageIDMaximumLength = 36
+
     static let statuses = [
         "pending", "sent", "answered", "failed", "timed_out", "expired", "cancelled", "replaced",
     ]
@@ -26,11 +29,17 @@ struct CommandRoutes {
         let body = try await AdminBody(
             request, allowed: ["action", "payload", "collapseKey", "expiresAt", "notBefore"])
         let command = try Self.command(from: body)
+        let collapseKey = try body.string("collapseKey", maxLength: 255)
+        let expiresAt = try body.time("expiresAt")
+        let notBefore = try body.time("notBefore")
+        if let expiresAt, expiresAt <= notBefore ?? Date() {
+            throw AdminError.badRequest(
+                "expiresAt must be later than notBefore (than now, without notBefore)", field: "expiresAt")
+        }
         let messageID: String
         do {
             messageID = try await environment.queue.enqueue(
-                command, to: identity, collapseKey: try body.string("collapseKey", maxLength: 255),
-                expiresAt: try body.time("expiresAt"), notBefore: try body.time("notBefore"))
+                command, to: identity, collapseKey: collapseKey, expiresAt: expiresAt, notBefore: notBefore)
         } catch CommandQueueError.unknownStation {
             throw AdminError.notFound("no station \(identity)")
         } catch CommandQueueError.refused(let reason) {

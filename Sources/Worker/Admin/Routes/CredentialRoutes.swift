@@ -20,18 +20,25 @@ struct CredentialRoutes {
     /// (hex) and becomes the only one once the station has it (accepted, or after a
     /// RebootRequired when the station connects with it); until then the gateways
     /// take the old and the new one.
+    /// The one rule of a password, as the OpenAPI document states it (`PasswordRequest`).
+    static let passwordRule =
+        "password must be 16 to 40 printable ASCII characters without spaces (16 to 20 when pushed)"
+
     @Sendable func setPassword(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let identity = try context.pathParameter("identity")
         let body = try await AdminBody(request, allowed: ["password", "authorizationKey", "push"])
-        let given = try body.string("password", maxLength: StationPassword.passwordLength.upperBound)
+        let given: String?
+        switch body.object["password"] {
+        case nil: given = nil
+        case .string(let text)? where StationPassword.isValidPassword(text): given = text
+        case .null?:
+            throw AdminError.badRequest("password must be a string, not null (leave it out instead)", field: "password")
+        default: throw AdminError.badRequest(Self.passwordRule, field: "password")
+        }
         let givenKey = try body.string("authorizationKey", maxLength: 2 * StationPassword.keyByteCount.upperBound)
         let push = try body.boolean("push") ?? false
         guard given == nil || givenKey == nil else {
             throw AdminError.badRequest("give a password or an authorizationKey, not both", field: "authorizationKey")
-        }
-        if let given, !StationPassword.isValidPassword(given) {
-            throw AdminError.badRequest(
-                "password must be 16 to 40 printable ASCII characters without spaces", field: "password")
         }
         let key = try givenKey.map { text throws(AdminError) in
             guard let key = StationPassword.authorizationKey(text) else {
@@ -52,7 +59,7 @@ struct CredentialRoutes {
             // ChangeConfiguration AuthorizationKey carries at most 20 bytes.
             guard let pushed = key ?? StationPassword.authorizationKey(forPassword: secret) else {
                 throw AdminError.badRequest(
-                    "a password pushed as AuthorizationKey has 16 to 20 characters (the key holds 20 bytes at most)",
+                    "password must be 16 to 20 printable ASCII characters without spaces when pushed (an AuthorizationKey holds 20 bytes at most)",
                     field: "password")
             }
             answer = try await rotate(identity, key: pushed, hash: hash)

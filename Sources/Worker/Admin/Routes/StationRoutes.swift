@@ -44,8 +44,7 @@ struct StationRoutes {
         let body = try await AdminBody(request, allowed: ["identity", "registrationStatus"])
         let identity = try body.requiredString("identity", maxLength: StationIdentity.maximumLength)
         guard StationIdentity.isValid(identity) else {
-            throw AdminError.badRequest(
-                "identity must be 1 to 48 characters from A-Z a-z 0-9 - . _ ~ * + @ |", field: "identity")
+            throw AdminError.badRequest("identity must be \(StationIdentity.rule)", field: "identity")
         }
         let registration = try body.choice("registrationStatus", in: Self.registrationStatuses) ?? "Accepted"
         let created = try await environment.json(
@@ -126,7 +125,7 @@ struct StationRoutes {
     /// (the listener's own rules). A gateway reads it when the station connects and
     /// refuses a connection that offers less (403). Lowering it (null included) is
     /// refused with 409 unless `allowDowngrade` is true; profiles 1 and 2 need the
-    /// station's password (400 otherwise), or it could never connect.
+    /// station's password (409 otherwise), or it could never connect.
     @Sendable func setSecurityProfile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         _ = try AdminQuery(request, allowed: [])
         let identity = try context.pathParameter("identity")
@@ -139,6 +138,9 @@ struct StationRoutes {
         case .null?:
             profile = nil
         case .integer(let value)? where (0...3).contains(value):
+            profile = Int(value)
+        case .double(let value)? where [0, 1, 2, 3].contains(value):
+            // JSON Schema's integer: 3.0 is 3.
             profile = Int(value)
         default:
             throw AdminError.badRequest(
@@ -177,9 +179,12 @@ struct StationRoutes {
             return .json(writer.string)
         }
         if let profile, profile == 1 || profile == 2, outcome["hasPassword"] == .bool(false) {
-            throw AdminError.badRequest(
-                "security profile \(profile) needs the station's password: set it first (PUT /api/v1/stations/\(identity)/password)",
-                field: "securityProfile")
+            // The request is well formed; the station's state refuses it, as a downgrade's does.
+            var error = AdminError.conflict(
+                "security profile \(profile) needs the station's password: set it first (PUT /api/v1/stations/\(identity)/password)"
+            )
+            error.field = "securityProfile"
+            throw error
         }
         let current = if case .integer(let value)? = outcome["current"] { "\(value)" } else { "null" }
         throw AdminError.conflict(
