@@ -299,6 +299,72 @@ extension AdminContractTests {
     }
 }
 
+extension AdminContractTests {
+    /// Each command's payload schema in the document is the action's official OCPP 1.6
+    /// (or security whitepaper) request schema, as the API validates it: the schema
+    /// property test holds the validation to the official schemas, this holds the
+    /// document to them. The integers' 64-bit bounds are the document's own addition.
+    @Test(.enabled(if: SchemaFuzz.schemaDirectory != nil, "OCPP_SCHEMA_DIR is set by scripts/test"))
+    func theCommandPayloadSchemasAreTheOfficialOnes() throws {
+        let directory = try #require(SchemaFuzz.schemaDirectory)
+        let document = try OpenAPIDocumentTests.document()
+        let schemas = document["components"]?["schemas"]
+        for action in OCPPAction.allCases where action.directions.contains(.centralSystemToChargePoint) {
+            let official = try JSONParser.parse(
+                try String(contentsOf: directory.appendingPathComponent("\(action.rawValue).json"), encoding: .utf8))
+            let documented = try #require(schemas?["\(action.rawValue)Payload"], "\(action.rawValue)")
+            let expected = SchemaCanon.canonical(official) { official["definitions"]?[Self.lastComponent($0)] }
+            let found = SchemaCanon.canonical(documented) { schemas?[Self.lastComponent($0)] }
+            #expect(found == expected, "\(action.rawValue)Payload differs from the official \(action.rawValue).json")
+        }
+    }
+
+    static func lastComponent(_ reference: String) -> String {
+        String(reference.split(separator: "/").last ?? "")
+    }
+}
+
+/// A JSON schema in a form two schemas that validate alike share: references
+/// resolved, the keywords that only describe (titles, descriptions, ids, `$schema`)
+/// and `additionalProperties` on non-objects (meaningless there) left out, integer
+/// bounds of 64 bits (what every integer field holds) left out, members sorted.
+enum SchemaCanon {
+    static func canonical(_ value: JSONValue, resolve: (String) -> JSONValue?) -> JSONValue {
+        switch value {
+        case .array(let items):
+            return .array(items.map { canonical($0, resolve: resolve) })
+        case .object(let object):
+            if case .string(let reference)? = object["$ref"], let target = resolve(reference) {
+                return canonical(target, resolve: resolve)
+            }
+            let isObject = object["type"] == .string("object")
+            var members: [(key: String, value: JSONValue)] = []
+            for (key, member) in object.members {
+                switch key {
+                case "$schema", "$id", "id", "title", "description", "definitions":
+                    continue
+                case "additionalProperties" where !isObject:
+                    continue
+                case "minimum" where member == .integer(Int64.min):
+                    continue
+                case "maximum" where member == .integer(Int64.max):
+                    continue
+                case "properties":
+                    guard case .object(let properties) = member else { continue }
+                    let sorted = properties.members.map { ($0.key, canonical($0.value, resolve: resolve)) }
+                        .sorted { $0.0 < $1.0 }
+                    members.append((key, .object(JSONObject(sorted))))
+                default:
+                    members.append((key, canonical(member, resolve: resolve)))
+                }
+            }
+            return .object(JSONObject(members.sorted { $0.key < $1.key }))
+        default:
+            return value
+        }
+    }
+}
+
 /// A page cursor as the API writes one (base64url of its sort key, unpadded).
 enum PageCursorText {
     static func encode(_ key: String) -> String {
