@@ -81,3 +81,28 @@
 document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
   select.addEventListener("change", function () { select.form.submit(); });
 });
+
+// The commands sent: while one is still pending or sent, the list is read again
+// every 2 s (the same page, fetched), so the station's answer shows up by itself.
+(function () {
+  "use strict";
+  var body = document.querySelector("#history tbody");
+  if (!body || !window.fetch || !window.DOMParser) return;
+  function waiting(tbody) {
+    return Array.prototype.some.call(tbody.querySelectorAll(".command-status"), function (cell) {
+      return cell.textContent === "pending" || cell.textContent === "sent";
+    });
+  }
+  function poll() {
+    if (!waiting(document.querySelector("#history tbody"))) return;
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (reply) { return reply.ok ? reply.text() : Promise.reject(reply.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#history tbody");
+        if (fresh) document.querySelector("#history tbody").replaceWith(fresh);
+      })
+      .catch(function () {})
+      .then(function () { setTimeout(poll, 2000); });
+  }
+  setTimeout(poll, 1000);
+})();
