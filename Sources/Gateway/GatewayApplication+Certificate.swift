@@ -29,28 +29,24 @@ extension GatewayApplication {
         } catch {
             logger.warning("could not read the client certificate: \(error)", metadata: ["station": "\(identity)"])
         }
-        if revoked {
+        // Both are security events: a revoked certificate that TLS alone would still
+        // accept, and a valid certificate used for the wrong station (whitepaper
+        // A00.FR.407/408).
+        func refuse(_ reason: String) -> OCPPUpgradeDecision {
             metrics.handshakesRefused("403").increment()
-            // A security event: a revoked certificate that TLS alone would still accept.
             logger.notice(
-                "upgrade refused with 403: the client certificate is revoked (\(TLSSettings.Setting.revocationList))",
+                "upgrade refused with 403: \(reason)",
                 metadata: [
                     "station": "\(identity)", "path": "\(request.path ?? "")",
                     "tls.peer_serial": "\(certificate?.serialNumber ?? "none")",
                 ])
             return .refuse(status: .forbidden)
         }
+        if revoked {
+            return refuse("the client certificate is revoked (\(TLSSettings.Setting.revocationList))")
+        }
         guard let reason = rule.refusal(identity: identity, certificate: certificate) else { return nil }
         metrics.certificateMismatches.increment()
-        metrics.handshakesRefused("403").increment()
-        // A security event (whitepaper A00.FR.407/408): a valid certificate used for the
-        // wrong station.
-        logger.notice(
-            "upgrade refused with 403: \(reason)",
-            metadata: [
-                "station": "\(identity)", "path": "\(request.path ?? "")",
-                "tls.peer_serial": "\(certificate?.serialNumber ?? "none")",
-            ])
-        return .refuse(status: .forbidden)
+        return refuse("\(reason)")
     }
 }
