@@ -11,6 +11,7 @@ extension Console {
     func registerIdTags(on router: Router<BasicRequestContext>) {
         router.get("/id-tags", use: page(idTagList))
         router.post("/id-tags", use: page(createIdTag))
+        router.post("/id-tags/update", use: page(updateIdTag))
         router.post("/id-tags/block", use: page(blockIdTag))
         router.post("/id-tags/unblock", use: page(unblockIdTag))
     }
@@ -38,6 +39,7 @@ extension Console {
                 SELECT coalesce(json_agg(json_build_object(
                     'idTag', i.id_tag, 'status', i.status, 'blocked', i.status = 'Blocked',
                     'expiry', \(unescaped: ConsoleSQL.time("i.expiry_date")), 'expired', i.expiry_date < now(),
+                    'expiryInput', to_char(i.expiry_date, 'YYYY-MM-DD"T"HH24:MI'),
                     'parent', i.parent_id_tag, 'updated', \(unescaped: ConsoleSQL.time("i.updated_at")))
                     ORDER BY i.id_tag), '[]')::text
                 FROM (SELECT * FROM ocpp.id_tags
@@ -59,6 +61,7 @@ extension Console {
             "newParent": form["parentIdTag"] ?? "",
         ]
         for (field, message) in errors { data["error_" + field] = message }
+        if let updated = form["updated"] { data["updated"] = updated }
         if let created { data["created"] = created }
         if more, let last = tags.last as? [String: Any], let tag = last["idTag"] as? String {
             var parts: [String] = []
@@ -102,6 +105,37 @@ extension Console {
                 status: .unprocessableContent)
         }
         return .seeOther("/id-tags?created=\(Self.urlEncoded(idTag))")
+    }
+
+    /// Sets an existing tag's expiry and parent (an empty field clears it), read with
+    /// the same rules as a new tag's.
+    @Sendable func updateIdTag(
+        _ request: Request, _ form: ConsoleForm, _ session: ConsoleSessions.Session
+    )
+        async throws -> Response
+    {
+        guard let idTag = form["idTag"] else { throw AdminError.notFound("There is no such id tag.") }
+        var body = JSONObject()
+        if let parent = form["parentIdTag"] { body.members.append(("parentIdTag", .string(parent))) }
+        if let text = form["expiryDate"] {
+            body.members.append(("expiryDate", .string(ConsoleForm.time(text).map(RFC3339.format) ?? text)))
+        }
+        do {
+            let read = try await Self.adminBody(body, allowed: ["expiryDate", "parentIdTag"])
+            let expiry = try read.time("expiryDate")
+            let parent = try read.string("parentIdTag", maxLength: IdTagRoutes.maximumLength)
+            let updated = try await json(
+                """
+                UPDATE ocpp.id_tags SET expiry_date = \(expiry), parent_id_tag = \(parent), updated_at = now()
+                WHERE id_tag = \(idTag) RETURNING id_tag
+                """)
+            guard updated != nil else { throw AdminError.notFound("There is no id tag \(idTag).") }
+        } catch let error as AdminError where error.status == .badRequest {
+            return try await renderIdTags(
+                form: ConsoleForm(values: ["q": idTag]), created: nil,
+                errors: ["edit": "\(idTag): \(error.message)"], session: session, status: .unprocessableContent)
+        }
+        return .seeOther("/id-tags?q=\(Self.urlEncoded(idTag))&updated=\(Self.urlEncoded(idTag))")
     }
 
     @Sendable func blockIdTag(

@@ -153,6 +153,21 @@ struct ConsoleRouteTests {
             #expect(row == "Accepted 2030-01-31 12:00 P")
             #expect(try await browser.post("/id-tags/block", form: ["csrf": csrf, "idTag": "TAG-1"]).status == 303)
             #expect(try await client.scalar("SELECT status FROM ocpp.id_tags") as String == "Blocked")
+            let changed = try await browser.post(
+                "/id-tags/update",
+                form: ["csrf": csrf, "idTag": "TAG-1", "expiryDate": "2031-05-01T08:30", "parentIdTag": ""])
+            #expect(changed.status == 303)
+            let after: String = try await client.scalar(
+                """
+                SELECT to_char(expiry_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' ' || coalesce(parent_id_tag, '-')
+                FROM ocpp.id_tags
+                """)
+            #expect(after == "2031-05-01 08:30 -")
+            let tooLong = try await browser.post(
+                "/id-tags/update",
+                form: ["csrf": csrf, "idTag": "TAG-1", "parentIdTag": String(repeating: "P", count: 21)])
+            #expect(tooLong.status == 422)
+            #expect(tooLong.text.contains("parentIdTag must be 1 to 20 characters"))
             let invalid = try await browser.post(
                 "/id-tags", form: ["csrf": csrf, "idTag": "TAG-2", "expiryDate": "soon"])
             #expect(invalid.status == 422)
