@@ -243,6 +243,16 @@ struct ConsoleRouteTests {
             #expect(
                 try await browser.get("/stations/CP-1/messages?format=csv&direction=in").text.split(separator: "\r\n")
                     .count == 1)
+            // The time range: a window after the command holds nothing, one around it holds it.
+            let later = try await browser.get("/stations/CP-1/messages?format=csv&from=2099-01-01T00:00")
+            #expect(later.text.split(separator: "\r\n").count == 1)
+            let around = try await browser.get(
+                "/stations/CP-1/messages?format=csv&from=2000-01-01T00:00&to=2099-01-01T00:00&action=Reset")
+            #expect(around.text.split(separator: "\r\n").count == 2)
+            #expect(
+                try await browser.get("/stations/CP-1/messages?format=csv&action=Heartbeat").text.split(
+                    separator: "\r\n"
+                ).count == 1)
         }
     }
 
@@ -267,6 +277,12 @@ struct ConsoleRouteTests {
             let list = try await browser.get("/transactions?station=CP-1&status=Completed")
             #expect(list.text.contains(#"<a href="/transactions/7">7</a>"#))
             #expect(try await browser.get("/transactions?status=Active").text.contains("No transaction matches."))
+            // The time range is of the start.
+            #expect(
+                try await browser.get("/transactions?from=2026-11-25T10:30").text.contains("No transaction matches."))
+            #expect(
+                try await browser.get("/transactions?from=2026-11-25T09:30&to=2026-11-25T10:30").text.contains(
+                    #"<a href="/transactions/7">7</a>"#))
             let page = try await browser.get("/transactions/7")
             #expect(page.text.components(separatedBy: #"<svg class="chart""#).count == 3)
             #expect(page.text.contains(#"aria-label="Energy (Wh)""#) && page.text.contains(#"aria-label="Power (W)""#))
