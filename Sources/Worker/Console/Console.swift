@@ -112,9 +112,7 @@ struct Console: Sendable {
             logger.notice("console sign-in with a wrong token")
             // A guess costs time: slows down anyone trying tokens.
             try? await Task.sleep(for: .milliseconds(500))
-            var page = signInPage(request, error: "That is not the admin token.", status: .unauthorized)
-            page.headers[.contentType] = "text/html; charset=utf-8"
-            return page
+            return signInPage(request, error: "That is not the admin token.", status: .unauthorized)
         }
         let session = await sessions.create()
         let cookie = ConsoleSecurity.sessionCookie(session, lifetime: sessions.lifetime, secure: isSecure(request))
