@@ -11,7 +11,8 @@ import PostgresNIO
 /// released, and another worker applies the same rows: nothing lost, nothing twice.
 ///
 /// A row the database refuses (a value outside its column's range, a station deleted
-/// meanwhile: SQLSTATE classes 22 and 23) must not block the rows behind it forever:
+/// meanwhile: SQLSTATE classes 22 and 23), or whose payload the protocol core cannot
+/// read (``UnreadableWorkRow``), must not block the rows behind it forever:
 /// the batch is then applied row by row, each in a savepoint, and a refused row is
 /// marked processed with the reason in `apply_error`.
 struct InboxApplier: Sendable {
@@ -104,9 +105,9 @@ struct InboxApplier: Sendable {
         do {
             try await runHandlers(claimed.batch, on: connection)
             return []
-        } catch let error as PSQLError where error.isRefusedData {
+        } catch let error where Self.refusal(error) != nil {
             logger.warning(
-                "a batch of \(claimed.batch.ids.count) rows was refused, applying it row by row: \(error.serverMessage)"
+                "a batch of \(claimed.batch.ids.count) rows was refused, applying it row by row: \(Self.refusal(error) ?? "")"
             )
             try await connection.query("ROLLBACK TO SAVEPOINT batch", logger: logger)
         }
@@ -117,16 +118,25 @@ struct InboxApplier: Sendable {
             do {
                 try await runHandlers(single, on: connection)
                 try await connection.query("RELEASE SAVEPOINT row", logger: logger)
-            } catch let error as PSQLError where error.isRefusedData {
+            } catch let error where Self.refusal(error) != nil {
+                let reason = Self.refusal(error) ?? ""
                 try await connection.query("ROLLBACK TO SAVEPOINT row", logger: logger)
                 logger.error(
-                    "work row set aside: \(error.serverMessage)",
+                    "work row set aside: \(reason)",
                     metadata: ["inbox_id": "\(single.ids[0])", "action": "\(claimed.actions[index])"])
-                refused.append(RefusedRow(id: single.ids[0], error: error.serverMessage))
+                refused.append(RefusedRow(id: single.ids[0], error: reason))
             }
         }
         metrics.refused(refused.count)
         return refused
+    }
+
+    /// Why `error` refuses the rows for good (retrying them cannot succeed), or nil:
+    /// data the database refuses, or a payload the protocol core cannot read.
+    static func refusal(_ error: any Error) -> String? {
+        if let error = error as? PSQLError, error.isRefusedData { return error.serverMessage }
+        if let error = error as? UnreadableWorkRow { return error.description }
+        return nil
     }
 
     private func runHandlers(_ batch: ClaimedBatch, on connection: PostgresConnection) async throws {
