@@ -4,7 +4,8 @@ Started by scripts/browser-test, which provides Playwright and Chromium; reads
 DATABASE_URL (a PostgreSQL server it may create databases on) and BIN (the folder of
 ocpp-worker, ocpp-gateway and ocpp-sim). It starts a worker and a gateway on free
 ports against a fresh database, drives the console through sign-in, the fleet page,
-a station's live status change caused by ocpp-sim, sending a command and seeing its
+a station's live status change caused by ocpp-sim (its row, the counts, and the
+"new or changed stations" notice of a page it was not on), sending a command and seeing its
 answer, the message log and its download, a transaction's charts, CSV exports, id
 tags, a worker restart under an open page, and sign-out; then stops everything and
 drops the database. Every check asserts on what the page shows.
@@ -225,15 +226,39 @@ def run(system, screenshots):
         expect(page.locator("tbody")).not_to_contain_text("CP-LIVE-1")
         page.goto(system.console + "/stations")
         expect(page.locator("body")).to_have_attribute("data-live", "open")
+        expect(page.locator("#counts")).to_contain_text("0 online")
+        # A second fleet page filtered to online stations: none yet.
+        filtered = context.new_page()
+        filtered.set_default_timeout(10_000)
+        filtered.goto(system.console + "/stations?online=online")
+        expect(filtered.locator("tbody")).to_contain_text("No station matches.")
+        expect(filtered.locator("body")).to_have_attribute("data-live", "open")
+        expect(filtered.locator("#fleet-notice")).to_be_hidden()
+        filtered.evaluate("window.notReloaded = true")
 
-        say("fleet, live: ocpp-sim connects CP-LIVE-1; its row turns online without a reload")
+        say("fleet, live: ocpp-sim connects CP-LIVE-1; its row and the counts change without a reload")
         page.evaluate("window.notReloaded = true")
         system.station("CP-LIVE-1", "--connectors", "2")
         expect(row.locator('[data-field="online"]')).to_have_text("online")
         expect(row.locator('[data-connector="1"]')).to_have_text("#1 Available · NoError")
         expect(row.locator('[data-connector="2"]')).to_have_text("#2 Available · NoError")
-        assert page.evaluate("window.notReloaded === true"), "the page was reloaded"
         assert_live_within_limit(page, system, "CP-LIVE-1", 2, "Available")
+        # The counts at the top follow (read once per burst of notices, within 2 s).
+        counts = page.locator("#counts")
+        expect(counts).to_contain_text("1 online", timeout=2_000)
+        expect(counts).to_contain_text("4 offline", timeout=2_000)
+        expect(counts).to_contain_text("Available: 2", timeout=2_000)
+        assert page.evaluate("window.notReloaded === true"), "the page was reloaded"
+
+        say("fleet, live: the online-only page was empty; it says a station would now be on it")
+        notice = filtered.locator("#fleet-notice")
+        expect(notice).to_have_text("1 new or changed station — reload", timeout=2_000)
+        expect(filtered.locator("#counts")).to_contain_text("1 online", timeout=2_000)
+        assert filtered.evaluate("window.notReloaded === true"), "the filtered page was reloaded"
+        notice.get_by_role("link", name="reload").click()
+        expect(filtered.locator('tr:has(a:text-is("CP-LIVE-1")) [data-field="online"]')).to_have_text("online")
+        expect(filtered.locator("#fleet-notice")).to_be_hidden()
+        filtered.close()
         page.reload()
         expect(page.locator("#counts")).to_contain_text("1 online")
         expect(page.locator("#counts")).to_contain_text("Available: 2")

@@ -144,8 +144,12 @@ struct Console: Sendable {
         -> Response
     {
         let ids = Set((form["stations"] ?? "").split(separator: ",").prefix(500).compactMap { Int64($0) })
-        let (subscription, stream) = await hub.subscribe(stations: ids)
+        // `fleet=1`: a fleet page, which also follows the counts and other stations' changes.
+        let fleet = form["fleet"] == "1"
+        let (subscription, stream) = await hub.subscribe(stations: ids, fleet: fleet)
         let initial = ids.isEmpty ? [:] : try await ConsoleLive.events(for: ids, client: client, logger: logger)
+        // A fleet page gets the counts at once too: they may have changed since it was read.
+        let counts = fleet ? try await ConsoleLive.countsEvent(client: client, logger: logger) : ""
         let hub = self.hub
         let body = ResponseBody { writer in
             let pinger = Task {
@@ -156,7 +160,7 @@ struct Console: Sendable {
             }
             defer { pinger.cancel() }
             do {
-                try await writer.write(ByteBuffer(string: "retry: 1000\n\n" + initial.values.joined()))
+                try await writer.write(ByteBuffer(string: "retry: 1000\n\n" + initial.values.joined() + counts))
                 for await event in stream {
                     try await writer.write(ByteBuffer(string: event))
                 }

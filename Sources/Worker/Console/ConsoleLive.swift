@@ -36,6 +36,8 @@ struct ConsoleNotifyHandler: InboxHandler {
 actor ConsoleLiveHub {
     private struct Subscriber {
         var stations: Set<Int64>
+        /// A fleet page: it also follows the counts and stations it does not show.
+        var fleet: Bool
         var continuation: AsyncStream<String>.Continuation
     }
 
@@ -43,13 +45,13 @@ actor ConsoleLiveHub {
     private var closed = false
 
     /// A stream of server-sent event texts for these stations; it ends when the hub closes.
-    func subscribe(stations: Set<Int64>) -> (UUID, AsyncStream<String>) {
+    func subscribe(stations: Set<Int64>, fleet: Bool = false) -> (UUID, AsyncStream<String>) {
         let id = UUID()
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         if closed {
             continuation.finish()
         } else {
-            subscribers[id] = Subscriber(stations: stations, continuation: continuation)
+            subscribers[id] = Subscriber(stations: stations, fleet: fleet, continuation: continuation)
         }
         return (id, stream)
     }
@@ -65,12 +67,37 @@ actor ConsoleLiveHub {
         return all.intersection(notified)
     }
 
+    /// Whether some fleet page is open (and so wants counts and other stations' changes).
+    var hasFleet: Bool { subscribers.values.contains { $0.fleet } }
+
     /// Sends each page the events of the stations it shows.
     func publish(_ events: [Int64: String]) {
         for subscriber in subscribers.values {
             for station in subscriber.stations {
                 if let event = events[station] { subscriber.continuation.yield(event) }
             }
+        }
+    }
+
+    /// Sends each fleet page the `change` events of the changed stations it does
+    /// not show (`changes` nil: too many changed to name, one `change` event with
+    /// `{"all":true}`); its script tells whether they would be on the page.
+    func publishChanges(_ changes: [Int64: String]?) {
+        for subscriber in subscribers.values where subscriber.fleet {
+            guard let changes else {
+                subscriber.continuation.yield(ConsoleLive.allChangedEvent)
+                continue
+            }
+            for (station, event) in changes where !subscriber.stations.contains(station) {
+                subscriber.continuation.yield(event)
+            }
+        }
+    }
+
+    /// Sends every fleet page the counts (one `counts` event text, read once for all).
+    func publishCounts(_ event: String) {
+        for subscriber in subscribers.values where subscriber.fleet {
+            subscriber.continuation.yield(event)
         }
     }
 
@@ -98,21 +125,63 @@ struct ConsoleLive: Service {
     let hub: ConsoleLiveHub
     let logger: Logger
 
+    /// The `change` event of a notice that names no stations (`*`).
+    static let allChangedEvent = "event: change\ndata: {\"all\":true}\n\n"
+
+    /// After a `counts` event, the counts are read again at most this much later:
+    /// a burst of notices costs one count per interval, however many pages are open.
+    static let countsInterval = Duration.milliseconds(250)
+
     func run() async throws {
-        await cancelWhenGracefulShutdown { await listenLoop() }
+        // Notices ask for counts here; a burst collapses into one request (newest 1).
+        let (countRequests, requestCounts) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await listenLoop(requestCounts: requestCounts) }
+                group.addTask { await countsLoop(countRequests) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
         await hub.close()
     }
 
-    private func listenLoop() async {
+    /// Reads the counts once per request (requests that arrive meanwhile are one)
+    /// and sends them to the fleet pages.
+    private func countsLoop(_ requests: AsyncStream<Void>) async {
+        for await _ in requests {
+            guard !Task.isCancelled else { return }
+            guard await hub.hasFleet else { continue }
+            do {
+                let event = try await Self.countsEvent(client: client, logger: logger)
+                await hub.publishCounts(event)
+            } catch {
+                logger.warning("counting stations for the console failed: \(String(reflecting: error))")
+            }
+            try? await Task.sleep(for: Self.countsInterval)
+        }
+    }
+
+    /// The `counts` event: what the fleet page shows at its top.
+    static func countsEvent(client: PostgresClient, logger: Logger) async throws -> String {
+        let rows = try await client.query("\(unescaped: ConsoleSQL.fleetCounts)", logger: logger)
+        var json = "{}"
+        for try await text in rows.decode(String.self) { json = text }
+        return "event: counts\ndata: \(json)\n\n"
+    }
+
+    private func listenLoop(requestCounts: AsyncStream<Void>.Continuation) async {
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
                         backoff = .milliseconds(100)
-                        await refresh(nil)
+                        await refresh(nil, initial: true)
+                        requestCounts.yield()
                         for try await notification in notifications {
-                            await refresh(Self.stationIDs(notification.payload))
+                            await refresh(Self.stationIDs(notification.payload), initial: false)
+                            requestCounts.yield()
                         }
                     }
                 }
@@ -131,15 +200,33 @@ struct ConsoleLive: Service {
         return Set(payload.split(separator: ",").compactMap { Int64($0) })
     }
 
-    private func refresh(_ notified: Set<Int64>?) async {
+    /// Sends the watched stations among `notified` to their pages and, when a fleet
+    /// page is open, the other notified stations as `change` events (one read for all).
+    /// The refresh after a (re)connect (`initial`) sends no `change`: nothing is known
+    /// to have changed.
+    private func refresh(_ notified: Set<Int64>?, initial: Bool) async {
         let watched = await hub.watched(among: notified)
-        guard !watched.isEmpty else { return }
+        let fleetOpen = await hub.hasFleet
+        let fleet = !initial && fleetOpen
+        var read = watched
+        if fleet, let notified { read.formUnion(notified) }
         do {
-            let events = try await Self.events(for: watched, client: client, logger: logger)
-            await hub.publish(events)
+            let events = read.isEmpty ? [:] : try await Self.events(for: read, client: client, logger: logger)
+            if !watched.isEmpty { await hub.publish(events) }
+            if fleet {
+                await hub.publishChanges(
+                    notified.map { _ in
+                        Dictionary(uniqueKeysWithValues: events.map { ($0.key, Self.changeEvent($0.value)) })
+                    })
+            }
         } catch {
             logger.warning("reading stations for the console failed: \(String(reflecting: error))")
         }
+    }
+
+    /// A `station` event as a `change` event (a station that a fleet page does not show).
+    static func changeEvent(_ stationEvent: String) -> String {
+        "event: change" + stationEvent.dropFirst("event: station".count)
     }
 
     /// One `station` event per station: its state as the fleet and station pages show it.

@@ -53,19 +53,7 @@ extension Console {
         var stations = ConsoleValue.parseArray(rows)
         let more = stations.count > Self.pageSize
         if more { stations.removeLast() }
-        let counts = ConsoleValue.parse(
-            try await json(
-                """
-                SELECT json_build_object(
-                    'total', count(*), 'online', count(*) FILTER (WHERE online),
-                    'offline', count(*) FILTER (WHERE NOT online),
-                    'statuses', (
-                        SELECT coalesce(json_agg(json_build_object('status', coalesce(status, 'unknown'), 'count', n)
-                                                 ORDER BY status), '[]')
-                        FROM (SELECT status, count(*) AS n FROM ocpp.connectors
-                              WHERE connector_id > 0 GROUP BY status) AS c))::text
-                FROM ocpp.stations
-                """))
+        let counts = ConsoleValue.parse(try await json("\(unescaped: ConsoleSQL.fleetCounts)"))
         var query: [String] = []
         if let value = form["online"] { query.append("online=\(Self.urlEncoded(value))") }
         if let status { query.append("status=\(Self.urlEncoded(status))") }
@@ -79,6 +67,12 @@ extension Console {
         if more, let last = stations.last as? [String: Any], let identity = last["identity"] as? String {
             data["next"] = "/stations?" + (query + ["after=\(Self.urlEncoded(identity))"]).joined(separator: "&")
         }
+        // What the page's script needs to tell whether a changed station that is not
+        // on the page would be on it (the filter and the page's identity range).
+        data["filterOnline"] = online.map { $0 ? "online" : "offline" } ?? ""
+        data["filterStatus"] = status ?? ""
+        data["filterAfter"] = after ?? ""
+        data["filterLast"] = more ? ((stations.last as? [String: Any])?["identity"] as? String ?? "") : ""
         if after != nil { data["first"] = "/stations" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")) }
         return .html(pages.render("fleet", title: "Fleet", data: data, session: session))
     }

@@ -195,14 +195,19 @@ struct ConsoleRouteTests {
             #expect(first.text.contains(">CP-1000<") && first.text.contains(">CP-1049<"))
             #expect(!first.text.contains(">CP-1050<"))
             #expect(first.text.contains(#"href="/stations?after=CP-1049""#))
+            // The page's filter and identity range, for the script's "new or changed stations" notice.
+            #expect(first.text.contains(#"data-filter-after="" data-filter-last="CP-1049""#))
             let second = try await browser.get("/stations?after=CP-1049")
             #expect(second.text.contains(">CP-1050<") && second.text.contains(">OTHER-1<"))
             #expect(!second.text.contains(">CP-1049<"))
+            #expect(second.text.contains("data-filter-after=\"CP-1049\" data-filter-last=\"\">"))
+            #expect(second.text.contains(#"<p class="notice" id="fleet-notice" role="status" hidden></p>"#))
             let search = try await browser.get("/stations?q=OTH")
             #expect(search.text.contains(">OTHER-1<") && !search.text.contains(">CP-1000<"))
             let faulted = try await browser.get("/stations?status=Faulted")
             #expect(faulted.text.contains(">CP-1007<") && faulted.text.contains("#1 Faulted · GroundFailure"))
             #expect(!faulted.text.contains(">CP-1000<"))
+            #expect(faulted.text.contains("data-filter-online=\"\" data-filter-status=\"Faulted\" data-filter-q=\"\""))
             #expect(try await browser.get("/stations?online=online").text.contains("No station matches."))
         }
     }

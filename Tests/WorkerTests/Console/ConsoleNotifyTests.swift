@@ -72,4 +72,57 @@ struct ConsoleNotifyTests {
             #expect(data["connectors"]?[0]?["errorCode"] == .string("NoError"))
         }
     }
+
+    @Test func theCountsEventCountsStationsAndConnectorStatuses() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let first = try await fixture.station("CP-1")
+            _ = try await fixture.station("CP-2")
+            try await fixture.insert(
+                [Self.status("Available", connector: 1), Self.status("Faulted", connector: 2)], station: first)
+            try await fixture.drain()
+            let event = try await ConsoleLive.countsEvent(client: fixture.client, logger: TestDatabase.logger)
+            #expect(event.hasPrefix("event: counts\ndata: {") && event.hasSuffix("}\n\n"))
+            let data = try JSONParser.parse(String(event.dropFirst("event: counts\ndata: ".count).dropLast(2)))
+            #expect(data["total"] == .integer(2))
+            #expect(data["online"] == .integer(0))
+            #expect(data["offline"] == .integer(2))
+            #expect(data["statuses"]?[0]?["status"] == .string("Available"))
+            #expect(data["statuses"]?[0]?["count"] == .integer(1))
+            #expect(data["statuses"]?[1]?["status"] == .string("Faulted"))
+        }
+    }
+
+    /// The service end to end: an applied StatusNotification reaches a fleet page as
+    /// the station's `change` (it is not on the page) and fresh counts.
+    @Test func aFleetPageGetsFreshCountsAndTheChangeAfterABatch() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let shown = try await fixture.station("CP-SHOWN")
+            let other = try await fixture.station("CP-OTHER")
+            let hub = ConsoleLiveHub()
+            let (_, stream) = await hub.subscribe(stations: [shown], fleet: true)
+            let service = ConsoleLive(client: fixture.client, hub: hub, logger: TestDatabase.logger)
+            let running = Task { try await service.run() }
+            defer { running.cancel() }
+            var events = stream.makeAsyncIterator()
+            // After LISTEN starts: the shown station and the counts once, and no change
+            // (nothing is known to have changed).
+            var initial: [String] = []
+            while !(initial.last?.hasPrefix("event: counts\n") ?? false), let event = await events.next() {
+                initial.append(event)
+            }
+            #expect(initial.count == 2 && initial[0].hasPrefix("event: station\n"))
+            #expect(initial.last?.contains(#""total" : 2"#) == true)
+            try await fixture.insert([Self.status("Faulted", connector: 1)], station: other)
+            try await fixture.drain()
+            var received: [String] = []
+            while !(received.contains { $0.hasPrefix("event: counts") && $0.contains("Faulted") }),
+                let event = await events.next()
+            {
+                received.append(event)
+            }
+            let change = try #require(received.first { $0.hasPrefix("event: change\n") })
+            #expect(change.contains(#""identity" : "CP-OTHER""#))
+            #expect(!received.contains { $0.hasPrefix("event: station\n") })
+        }
+    }
 }

@@ -241,6 +241,28 @@ struct ConsoleLiveHubTests {
         #expect(await hub.subscriberCount == 0)
     }
 
+    @Test func aFleetPageGetsTheCountsAndTheChangesOfStationsItDoesNotShow() async {
+        let hub = ConsoleLiveHub()
+        let (_, fleetStream) = await hub.subscribe(stations: [1], fleet: true)
+        let (_, stationStream) = await hub.subscribe(stations: [2])
+        #expect(await hub.hasFleet)
+        await hub.publishChanges([1: "change one", 2: "change two", 3: "change three"])
+        await hub.publishChanges(nil)
+        await hub.publishCounts("counts")
+        await hub.close()
+        var fleetEvents: [String] = []
+        for await event in fleetStream { fleetEvents.append(event) }
+        var stationEvents: [String] = []
+        for await event in stationStream { stationEvents.append(event) }
+        // Station 1 is on the fleet page: its row follows `station` events, not `change`.
+        #expect(fleetEvents.count == 4)
+        #expect(Set(fleetEvents.prefix(2)) == ["change two", "change three"])
+        #expect(Array(fleetEvents.suffix(2)) == [ConsoleLive.allChangedEvent, "counts"])
+        #expect(stationEvents.isEmpty)
+        #expect(!(await hub.hasFleet))
+        #expect(ConsoleLive.changeEvent("event: station\ndata: {}\n\n") == "event: change\ndata: {}\n\n")
+    }
+
     @Test func aNoticeNamesStationsOrAll() {
         #expect(ConsoleLive.stationIDs("1,22,333") == [1, 22, 333])
         #expect(ConsoleLive.stationIDs("*") == nil)
