@@ -6,7 +6,7 @@
 // - the request path -> the charge point identity: `StationIdentity.parse(path:)`
 //   (Sources/Shared/Protocol/StationIdentity.swift);
 // - the `Authorization` header -> HTTP Basic credentials:
-//   `BasicCredentials(authorizationHeader:)` (Sources/Gateway/Handshake/BasicCredentials.swift).
+//   `BasicCredentials(authorizationHeader:)` (Sources/Gateway/Admission/BasicCredentials.swift).
 //
 // Both import only Foundation and are compiled here as they are. The
 // `Sec-WebSocket-Protocol` list is split inline in `HandshakePolicy.decide`, on
