@@ -12,6 +12,7 @@ let package = Package(
     name: "ocpp-central-system",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "OCPP", targets: ["OCPP"]),
         .library(name: "Shared", targets: ["Shared"]),
         .executable(name: "ocpp-gateway", targets: ["Gateway"]),
         .executable(name: "ocpp-worker", targets: ["Worker"]),
@@ -37,9 +38,16 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        // The protocol core: the JSON parser and writer, the OCPP-J frames, every message
+        // of OCPP 1.6 and its validation. Foundation only: no server, no database.
+        .target(
+            name: "OCPP",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Shared",
             dependencies: [
+                "OCPP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -60,6 +68,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
+                "OCPP",
                 "Shared",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -86,6 +95,7 @@ let package = Package(
         .executableTarget(
             name: "Worker",
             dependencies: [
+                "OCPP",
                 "Shared",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -114,6 +124,7 @@ let package = Package(
         .executableTarget(
             name: "Simulator",
             dependencies: [
+                "OCPP",
                 "Shared",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -131,6 +142,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "OCPP",
                 "Shared",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -145,7 +157,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtocolTests",
-            dependencies: ["Shared"],
+            // The protocol core; and Shared's password hashing, tested without a database.
+            dependencies: ["OCPP", "Shared"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -154,6 +167,7 @@ let package = Package(
                 "Gateway",
                 // The end-to-end flow gateway -> worker -> tables runs a worker too.
                 "Worker",
+                "OCPP",
                 "Shared",
                 "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -182,6 +196,7 @@ let package = Package(
             name: "WorkerTests",
             dependencies: [
                 "Worker",
+                "OCPP",
                 "Shared",
                 "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -204,6 +219,7 @@ let package = Package(
                 // The simulator is tested against a real gateway and worker, in process.
                 "Gateway",
                 "Worker",
+                "OCPP",
                 "Shared",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -218,6 +234,7 @@ let package = Package(
         .testTarget(
             name: "DatabaseTests",
             dependencies: [
+                "OCPP",
                 "Shared",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),

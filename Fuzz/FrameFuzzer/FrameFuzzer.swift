@@ -2,8 +2,8 @@
 //
 // Compiled by `Fuzz/run frame`, with `-sanitize=fuzzer,address`, into one module with
 // IngestBinding.swift and the Gateway files the ingest path needs, against the whole
-// `Sources/Shared` compiled as module `Shared` (with testing enabled, so that internal
-// helpers are visible). Each input is one
+// `Sources/OCPP` compiled as module `OCPP` (with testing enabled, so that internal
+// helpers are visible) and `Sources/Shared` as module `Shared`. Each input is one
 // received WebSocket text message, taken through the path the gateway takes for
 // untrusted input (`StationConnection.handle(text:)`):
 //
@@ -22,7 +22,7 @@
 
 import Foundation
 
-@testable import Shared
+@testable import OCPP
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func frameFuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

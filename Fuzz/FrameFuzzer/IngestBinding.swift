@@ -17,6 +17,7 @@
 import Dispatch
 import Foundation
 import NIOCore
+import OCPP
 import PostgresNIO
 import Synchronization
 

@@ -4,7 +4,7 @@
 // the project parses itself, before the upgrade (HandshakePolicy.decide), is:
 //
 // - the request path -> the charge point identity: `StationIdentity.parse(path:)`
-//   (Sources/Shared/Protocol/StationIdentity.swift);
+//   (Sources/OCPP/Protocol/StationIdentity.swift);
 // - the `Authorization` header -> HTTP Basic credentials:
 //   `BasicCredentials(authorizationHeader:)` (Sources/Gateway/Admission/BasicCredentials.swift).
 //

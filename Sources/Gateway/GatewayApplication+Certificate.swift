@@ -3,6 +3,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOSSL
+import OCPP
 import Shared
 import SwiftASN1
 import X509

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import OCPP
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OCPP
 import Prometheus
 import ServiceLifecycle
 import Shared

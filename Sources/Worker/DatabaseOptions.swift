@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OCPP
 import Shared
 
 /// The settings every worker command needs to reach the database. Each has a flag

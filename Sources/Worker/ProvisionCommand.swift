@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 import Shared
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OCPP
 import ServiceLifecycle
 import Shared
 import X509

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import OCPP
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import HTTPTypes
+import OCPP
 import Shared
 import Testing
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OCPP
 import Shared
 import Testing
 

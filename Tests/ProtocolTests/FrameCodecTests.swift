@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Shared
+@testable import OCPP
 
 @Suite("OCPP-J frames")
 struct FrameCodecTests {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Shared
+@testable import OCPP
 
 @Suite("JSON parser")
 struct JSONParserTests {

@@ -1,4 +1,4 @@
-import Shared
+import OCPP
 import Testing
 
 /// Commands are validated with the protocol core before they are queued.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import OCPP
 
 @Suite("RFC 3339 date-times")
 struct RFC3339Tests {

@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import Shared
+import OCPP
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import OCPP
 import PostgresNIO
 import Shared
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// Reading answers in tests: `reply["items"]?[0]?["status"]?.string`.

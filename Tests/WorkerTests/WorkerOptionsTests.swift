@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import OCPP
 import Shared
 import Testing
 

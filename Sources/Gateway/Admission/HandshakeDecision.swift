@@ -1,4 +1,5 @@
 import Hummingbird
+import OCPP
 import Shared
 
 /// What to do with a station's WebSocket upgrade request.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import OCPP
 import Shared
 
 /// Decides, before the upgrade, whether a station may connect: the identity in the

@@ -1,5 +1,6 @@
 import Crypto
 import NIOPosix
+import OCPP
 import Shared
 
 /// Checks station passwords off the threads that serve station traffic, and

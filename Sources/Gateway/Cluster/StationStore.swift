@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 import Shared
 

@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 
 extension GatewayOptions {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OCPP
 import Shared
 
 /// Prepares the answer to a validated CALL (``CallHandler``).

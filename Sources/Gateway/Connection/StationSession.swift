@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import Logging
 import NIOWebSocket
+import OCPP
 import Shared
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OCPP
 import Shared
 
 /// What every station session of the gateway shares, and where they start.

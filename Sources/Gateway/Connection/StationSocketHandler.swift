@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import OCPP
 import Shared
 
 /// One station's WebSocket (RFC 6455, server side) on the channel's event loop, with

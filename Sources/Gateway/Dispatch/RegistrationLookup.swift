@@ -1,4 +1,5 @@
 import Logging
+import OCPP
 import PostgresNIO
 import Shared
 

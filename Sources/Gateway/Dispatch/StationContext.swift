@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// What the gateway knows about the station on a connection.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OCPP
 import Shared
 
 /// One row for `ocpp.inbox`: an accepted CALL, or a connect/disconnect event.

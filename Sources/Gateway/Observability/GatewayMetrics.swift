@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import OCPP
 import Shared
 
 /// The gateway's metrics, through swift-metrics (exported as Prometheus text at

@@ -1,4 +1,5 @@
 import NIOSSL
+import OCPP
 import Shared
 import SwiftASN1
 import X509

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOSSL
+import OCPP
 import Shared
 import Synchronization
 

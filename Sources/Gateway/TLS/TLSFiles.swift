@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// The bytes of the TLS listener's files, as read at one moment. Comparing two readings

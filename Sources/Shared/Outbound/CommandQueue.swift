@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 
 /// The durable outbound queue's entry points from Swift: validated commands go into

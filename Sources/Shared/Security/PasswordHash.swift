@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OCPP
 import _CryptoExtras
 
 /// Station passwords (the OCPP AuthorizationKey of security profiles 1 and 2), kept

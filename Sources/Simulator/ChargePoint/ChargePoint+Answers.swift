@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// The answer to one central-system CALL: the frame to send, then the follow-ups.

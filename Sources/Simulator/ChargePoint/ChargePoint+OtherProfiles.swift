@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// Answers of the Reservation, LocalAuthListManagement and SmartCharging profiles.

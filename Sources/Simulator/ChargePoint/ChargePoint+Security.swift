@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// Answers of the security whitepaper's commands. The simulator keeps no keys: it

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// A simulated charge point's state: configuration, connectors and their

@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 
 /// A charge point's configuration keys (OCPP 1.6 §9), as GetConfiguration and

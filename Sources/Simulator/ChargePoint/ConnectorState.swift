@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 
 /// One connector of a simulated charge point.

@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 
 /// Something a charge point does after answering a central-system command: the

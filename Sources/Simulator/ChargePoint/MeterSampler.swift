@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// The ten values a three-phase AC charger typically reports each sample interval:

@@ -1,4 +1,5 @@
 import NIOCore
+import OCPP
 import Shared
 
 /// How the stations of a run connect and behave.

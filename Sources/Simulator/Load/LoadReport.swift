@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 
 /// A load run's figures, as a table for people and as JSON for scripts.

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OCPP
 import Shared
 
 /// One station of a load run. It boots, then sends what the schedule asks of it

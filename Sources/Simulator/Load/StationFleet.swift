@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import OCPP
 import Shared
 
 /// Many simulated stations in one process: one event loop per core, the stations

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// The charging cycle a load station goes through, one message per scheduled turn:

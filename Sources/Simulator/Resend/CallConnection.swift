@@ -1,4 +1,5 @@
 import NIOCore
+import OCPP
 import Shared
 
 /// One connection of a scripted station, for async code: sends a CALL and reads until

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OCPP
 import Shared
 
 /// Stations that lose their connection after sending each transaction-related CALL

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// What a connected station does by itself: boot, report its connectors, keep the

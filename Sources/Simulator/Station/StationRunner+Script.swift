@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// One charging session from start to end, from flags: what a README walkthrough

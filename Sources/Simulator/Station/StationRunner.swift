@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OCPP
 import Shared
 
 /// One simulated station for people: connects, boots, reports, answers every

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 
 /// What a load run saw acknowledged, for ``Verifier`` to find in the database:

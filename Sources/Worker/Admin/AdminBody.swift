@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OCPP
 import Shared
 
 /// A JSON object sent to the admin API, read member by member. Members the route

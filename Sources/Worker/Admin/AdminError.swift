@@ -1,4 +1,5 @@
 import Hummingbird
+import OCPP
 import Shared
 
 /// An answer of the admin API that is not a success: the HTTP status, a stable

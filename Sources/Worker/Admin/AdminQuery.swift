@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OCPP
 import Shared
 
 /// The query parameters of one admin request, read with the route's rules: a

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OCPP
 import Shared
 
 /// The worker's flags; each names the environment variable it overrides.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OCPP
 import Shared
 
 /// The form of every command a central system sends (OCPP 1.6 and its security

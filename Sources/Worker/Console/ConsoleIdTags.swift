@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import OCPP
 import PostgresNIO
 import Shared
 

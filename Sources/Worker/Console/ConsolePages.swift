@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
+import OCPP
 import Shared
 
 /// The console's templates and static files, read once from the worker's resource

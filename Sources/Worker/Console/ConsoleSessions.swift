@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OCPP
 import Shared
 
 /// The web console's sessions: a signed cookie value, `v1.<expiry>.<nonce>.<mac>`,

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import OCPP
 import Shared
 
 /// The worker's metrics, through swift-metrics (Prometheus text at `/metrics`).

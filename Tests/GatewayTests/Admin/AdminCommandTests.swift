@@ -1,3 +1,4 @@
+import OCPP
 import PostgresNIO
 import Shared
 import TestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import PostgresNIO
 import Shared
 import TestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import OCPP
 import PostgresNIO
 import Shared
 import TestSupport

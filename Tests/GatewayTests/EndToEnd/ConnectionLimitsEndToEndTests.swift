@@ -1,5 +1,6 @@
 import Foundation
 import NIOWebSocket
+import OCPP
 import Shared
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import NIOWebSocket
+import OCPP
 import PostgresNIO
 import Shared
 import TestSupport

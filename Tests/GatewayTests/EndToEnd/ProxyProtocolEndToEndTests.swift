@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import NIOCore
 import NIOPosix
+import OCPP
 import PostgresNIO
 import Prometheus
 import Shared

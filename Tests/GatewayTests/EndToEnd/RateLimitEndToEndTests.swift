@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import OCPP
 import Prometheus
 import Shared
 import TestSupport

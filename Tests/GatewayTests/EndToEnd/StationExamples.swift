@@ -1,3 +1,4 @@
+import OCPP
 import Shared
 
 /// A valid CALL payload for every charge-point-initiated action.

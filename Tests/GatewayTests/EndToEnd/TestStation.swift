@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import NIOWebSocket
+import OCPP
 import Shared
 import Synchronization
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import NIOSSL
+import OCPP
 import PostgresNIO
 import Prometheus
 import Shared

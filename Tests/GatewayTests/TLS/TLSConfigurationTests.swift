@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OCPP
 import Shared
 import SwiftASN1
 import Testing

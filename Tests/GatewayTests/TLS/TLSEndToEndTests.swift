@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import NIOSSL
+import OCPP
 import PostgresNIO
 import Prometheus
 import Shared

@@ -1,6 +1,6 @@
 // The Core profile, from the OCPP 1.6 JSON schemas (`<Action>.json`, `<Action>Response.json`).
 
-import Shared
+import OCPP
 
 enum CoreSpecs {
     // MARK: Types shared by several messages

@@ -1,4 +1,4 @@
-import Shared
+import OCPP
 
 // Builds payloads from a spec: a full and a minimal valid payload, variants that must
 // also be accepted, and one-fault mutations that must be refused with a given code at a

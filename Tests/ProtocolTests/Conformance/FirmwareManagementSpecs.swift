@@ -1,6 +1,6 @@
 // The Firmware Management profile, from the OCPP 1.6 JSON schemas.
 
-import Shared
+import OCPP
 
 enum FirmwareManagementSpecs {
     static let messages: [MessageSpec] = [

@@ -1,6 +1,6 @@
 // The Local Auth List Management profile, from the OCPP 1.6 JSON schemas.
 
-import Shared
+import OCPP
 
 enum LocalAuthListManagementSpecs {
     /// SendLocalList.req `localAuthorizationList` items; no idTagInfo means "remove this idTag".

@@ -1,6 +1,6 @@
 // The Remote Trigger profile, from the OCPP 1.6 JSON schemas.
 
-import Shared
+import OCPP
 
 enum RemoteTriggerSpecs {
     static let messages: [MessageSpec] = [

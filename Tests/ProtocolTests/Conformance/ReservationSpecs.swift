@@ -1,6 +1,6 @@
 // The Reservation profile, from the OCPP 1.6 JSON schemas.
 
-import Shared
+import OCPP
 
 enum ReservationSpecs {
     static let messages: [MessageSpec] = [

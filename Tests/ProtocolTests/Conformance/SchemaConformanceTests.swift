@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Shared
+@testable import OCPP
 
 /// Checks every OCPP 1.6 (and security whitepaper) message of `OCPPAction` against the
 /// spec tables written from the JSON schemas: which payloads are accepted, how they come

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Shared
+@testable import OCPP
 
 // A small description language for the OCPP 1.6 JSON schemas. The spec tables of each
 // profile (CoreSpecs.swift ... SecuritySpecs.swift) are written in it by hand from the

@@ -1,7 +1,7 @@
 // The messages of the OCPP 1.6 security whitepaper ("Improved security for OCPP 1.6-J"),
 // from its JSON schemas (urn:OCPP:Cp:1.6:2020:3).
 
-import Shared
+import OCPP
 
 enum SecuritySpecs {
     // MARK: Types shared by several messages

@@ -1,6 +1,6 @@
 // The Smart Charging profile, from the OCPP 1.6 JSON schemas.
 
-import Shared
+import OCPP
 
 enum SmartChargingSpecs {
     // MARK: Types shared by several messages

@@ -1,4 +1,5 @@
 import Foundation
+import OCPP
 import Shared
 import SwiftASN1
 import TestSupport

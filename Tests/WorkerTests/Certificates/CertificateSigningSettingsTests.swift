@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OCPP
 import Shared
 import TestSupport
 import Testing

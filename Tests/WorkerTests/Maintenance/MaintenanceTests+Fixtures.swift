@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 import Shared
 import Synchronization

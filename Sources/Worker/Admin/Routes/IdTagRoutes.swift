@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OCPP
 import PostgresNIO
 import Shared
 

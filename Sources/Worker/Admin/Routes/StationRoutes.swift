@@ -1,4 +1,5 @@
 import Hummingbird
+import OCPP
 import PostgresNIO
 import Shared
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 import Shared
 import SwiftASN1
