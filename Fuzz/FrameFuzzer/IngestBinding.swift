@@ -3,8 +3,8 @@
 //
 // `StationConnection.handle(_:receivedAt:)` takes a decoded request through
 //
-//   CallHandler.prepare(request, station:, receivedAt:)   (the answer, station time, start key)
-//     -> WorkItem(call:stationID:receivedAt:messageID:response:stationTime:transactionStart:)
+//   CallHandler.prepare(request, station:, receivedAt:)   (the answer encoded once, station time)
+//     -> WorkItem.call(StationCallRow(request:stationID:receivedAt:messageID:prepared:))
 //     -> refused here when the payload holds U+0000 (PostgreSQL text cannot)
 //     -> IngestBatchStatement(items:gatewayID:).makeBindings()   (in the ingest writer's batch)
 //
@@ -56,23 +56,30 @@ enum IngestFuzz {
             prepared.stationTime == FrameFuzz.stationTime(of: request),
             "CallHandler took another station time than the message's")
         check(
-            (prepared.transactionStart != nil) == (action == .startTransaction),
+            (prepared.response.transactionStart != nil) == (action == .startTransaction),
             "a transaction start key for \(action.rawValue)")
-        if let start = prepared.transactionStart, let request = request as? StartTransactionRequest {
+        if let start = prepared.response.transactionStart, let request = request as? StartTransactionRequest {
             check(
                 Int(start.connectorID) == request.connectorId && start.idTag == request.idTag
                     && start.startedAt == request.timestamp && start.meterStart == request.meterStart,
                 "the transaction start key differs from the request")
         }
 
-        // 2. The work item, as StationConnection makes it.
-        let item = WorkItem(
-            call: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
-            response: prepared.response, stationTime: prepared.stationTime,
-            transactionStart: prepared.transactionStart)
-        check(item.kind == .call && item.action == action.rawValue, "the work item is not this CALL")
-        check(item.messageID == call.messageID, "the work item has another message id")
-        guard let payloadJSON = item.payloadJSON else { fail("a CALL's work item has no payload") }
+        // The answer is encoded once and sent as is: it must be the JSON object the
+        // typed response encodes to (StartTransaction's with any transaction id).
+        guard let answer = prepared.response.payload(transactionID: 2_147_483_647),
+            let answerJSON = try? JSONParser.parse(answer), case .object = answerJSON,
+            (try? action.decodeResponse(answerJSON, options: .strict)) != nil
+        else { fail("the encoded answer to \(action.rawValue) is not a valid CALLRESULT payload") }
+
+        // 2. The work item, as the connection makes it.
+        let row = StationCallRow(
+            request: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
+            prepared: prepared)
+        let item = WorkItem.call(row)
+        check(row.action == action, "the work item is not this CALL")
+        check(row.messageID == call.messageID, "the work item has another message id")
+        let payloadJSON = row.payloadJSON
         guard let payload = try? JSONParser.parse(Array(payloadJSON.utf8)) else {
             fail("the work item's payload is not JSON (the statement casts it to json)")
         }
@@ -82,9 +89,9 @@ enum IngestFuzz {
             "WorkItem.payloadHoldsNUL is \(item.payloadHoldsNUL) for a payload that does\(holdsNUL(payload) ? "" : " not") hold U+0000"
         )
         if action.isTransactionRelated {
-            check(item.payloadDigest?.count == 32, "a transaction-related CALL without its SHA-256 digest")
+            check(row.payloadDigest?.count == 32, "a transaction-related CALL without its SHA-256 digest")
         } else {
-            check(item.payloadDigest == nil, "a digest for \(action.rawValue), which is journaled afresh")
+            check(row.payloadDigest == nil, "a digest for \(action.rawValue), which is journaled afresh")
         }
 
         // The gateway refuses such an item before it is written; it is bound anyway
@@ -94,7 +101,7 @@ enum IngestFuzz {
         // 3. The batch statement's bindings: the item alone, and in a batch with a
         //    connect event (no action, payload, response...: NULLs in every nullable
         //    column) and a copy of itself.
-        let connected = WorkItem(kind: .connected, stationID: station.stationID, receivedAt: receivedAt)
+        let connected = WorkItem.connected(SessionEvent(stationID: station.stationID, receivedAt: receivedAt))
         for batch in [[item], [connected, item, item]] {
             let statement = IngestBatchStatement(items: batch, gatewayID: gatewayID)
             let bindings: PostgresBindings
@@ -214,8 +221,8 @@ enum BindingsCheck {
     /// The column of each item field (1-based parameter numbers, as in the SQL).
     enum Column {
         static let stationID = 1, kind = 2, action = 3, messageID = 4, digest = 5, payload = 6, response = 7
-        static let stationTime = 8, receivedAt = 9, connectorID = 10, idTag = 11, startedAt = 12
-        static let meterStart = 13, gatewayID = 14
+        static let responseTail = 8, stationTime = 9, receivedAt = 10, connectorID = 11, idTag = 12
+        static let startedAt = 13, meterStart = 14, gatewayID = 15
     }
 
     static func verify(_ bindings: PostgresBindings, items: [WorkItem], gatewayID: String, isWritten: Bool) {
@@ -270,25 +277,41 @@ enum BindingsCheck {
         for (row, item) in items.enumerated() {
             func value(_ column: Int) -> ByteBuffer? { columns[column - 1][row] }
             check(integer(value(Column.stationID), as: Int64.self) == item.stationID, "station id")
-            check(value(Column.kind) == ByteBuffer(string: item.kind.rawValue), "kind")
-            check(value(Column.action) == item.action.map { ByteBuffer(string: $0) }, "action")
-            check(value(Column.messageID) == item.messageID.map { ByteBuffer(string: $0) }, "message id")
-            check(value(Column.digest) == item.payloadDigest.map { ByteBuffer(bytes: $0) }, "payload digest")
-            check(value(Column.payload) == item.payloadJSON.map { ByteBuffer(string: $0) }, "payload")
-            check((value(Column.response) != nil) == (item.response != nil), "response")
-            if let response = value(Column.response) {
-                let parsed = try? JSONParser.parse(Array(response.readableBytesView))
+            check(value(Column.kind) == ByteBuffer(string: item.kind), "kind")
+            let call: StationCallRow?
+            let eventDetails: String?
+            switch item {
+            case .call(let row): (call, eventDetails) = (row, nil)
+            case .connected(let event), .disconnected(let event): (call, eventDetails) = (nil, event.detailsJSON)
+            }
+            check(value(Column.action) == call.map { ByteBuffer(string: $0.action.rawValue) }, "action")
+            check(value(Column.messageID) == call.map { ByteBuffer(string: $0.messageID) }, "message id")
+            check(value(Column.digest) == call?.payloadDigest.map { ByteBuffer(bytes: $0) }, "payload digest")
+            check(
+                value(Column.payload) == (call?.payloadJSON ?? eventDetails).map { ByteBuffer(string: $0) },
+                "payload")
+            // The answer is bound as the bytes encoded once (StartTransaction's as the
+            // text around its id): the statement joins them, nothing re-encodes them.
+            switch call?.response {
+            case .complete(let bytes)?:
+                check(value(Column.response) == ByteBuffer(bytes: bytes), "the bound response is not the encoded one")
+                check(value(Column.responseTail) == nil, "a response tail for a complete answer")
+            case .transactionStart(_, let head, let tail)?:
                 check(
-                    parsed.map { sameJSON($0, .object(item.response!)) } ?? false,
-                    "the bound response is not the prepared one (the statement casts it to jsonb)")
+                    value(Column.response) == ByteBuffer(bytes: head), "the bound response head is not the encoded one")
+                check(
+                    value(Column.responseTail) == ByteBuffer(bytes: tail),
+                    "the bound response tail is not the encoded one")
+            case nil:
+                check(value(Column.response) == nil && value(Column.responseTail) == nil, "a response for an event")
             }
             check(
-                microseconds(value(Column.stationTime)) == item.stationTime.map(roundedMicroseconds),
+                microseconds(value(Column.stationTime)) == call?.stationTime.map(roundedMicroseconds),
                 "station time is not the item's, to the microsecond")
             check(
                 microseconds(value(Column.receivedAt)) == roundedMicroseconds(item.receivedAt),
                 "receive time is not the item's, to the microsecond")
-            let start = item.transactionStart
+            let start = call?.response.transactionStart
             check(
                 integer(value(Column.connectorID), as: Int32.self) == start?.connectorID,
                 "start connector id")

@@ -24,7 +24,7 @@ import Testing
     static func boot(_ handler: CallHandler, _ station: StationContext) async throws -> BootNotificationResponse {
         let request = BootNotificationRequest(chargePointVendor: "Acme", chargePointModel: "Fast-50")
         let prepared = try await handler.prepare(request, station: station, receivedAt: receivedAt)
-        let response = try BootNotificationResponse(json: .object(prepared.response))
+        let response = try BootNotificationResponse(json: prepared.response.json())
         #expect(prepared.registrationStatus == response.status)
         return response
     }
@@ -81,13 +81,12 @@ import Testing
                 let handler = CallHandler(settings: settings, client: client, logger: TestDatabase.logger)
                 let authorize = try await handler.prepare(
                     AuthorizeRequest(idTag: "BLOCKED"), station: station, receivedAt: Self.receivedAt)
-                #expect(try AuthorizeResponse(json: .object(authorize.response)).idTagInfo.status == known)
+                #expect(try AuthorizeResponse(json: authorize.response.json()).idTagInfo.status == known)
                 let start = try await handler.prepare(
                     StartTransactionRequest(connectorId: 1, idTag: "NOBODY", meterStart: 0, timestamp: Self.receivedAt),
                     station: station, receivedAt: Self.receivedAt)
-                let response = try StartTransactionResponse(json: .object(start.response))
+                let response = try StartTransactionResponse(json: start.response.json())
                 #expect(response.idTagInfo.status == unknown)
-                #expect(response.transactionId == CallHandler.transactionIdPlaceholder)
             }
         }
     }
@@ -113,14 +112,14 @@ import Testing
             func authorize(_ idTag: String, at station: StationContext) async throws -> IdTagInfo {
                 let prepared = try await handler.prepare(
                     AuthorizeRequest(idTag: idTag), station: station, receivedAt: Self.receivedAt)
-                return try AuthorizeResponse(json: .object(prepared.response)).idTagInfo
+                return try AuthorizeResponse(json: prepared.response.json()).idTagInfo
             }
             func start(_ idTag: String, at station: StationContext, connector: Int) async throws -> IdTagInfo {
                 let prepared = try await handler.prepare(
                     StartTransactionRequest(
                         connectorId: connector, idTag: idTag, meterStart: 0, timestamp: Self.receivedAt),
                     station: station, receivedAt: Self.receivedAt)
-                return try StartTransactionResponse(json: .object(prepared.response)).idTagInfo
+                return try StartTransactionResponse(json: prepared.response.json()).idTagInfo
             }
 
             let accepted = IdTagInfo(status: .accepted, parentIdTag: "Fleet")

@@ -108,10 +108,15 @@ import Testing
         let (request, stationTime) = Self.sample(action)
         let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
 
-        let response = try action.decodeResponse(.object(prepared.response), options: .strict)
+        let response = try action.decodeResponse(prepared.response.json(), options: .strict)
         #expect(ObjectIdentifier(type(of: response)) == ObjectIdentifier(responseType(of: action.requestType)))
+        // Framed as is, without parsing, the answer is the frame a typed encoding gives.
+        let payload = try #require(prepared.response.payload(transactionID: 1))
+        #expect(
+            OCPPFrame.encodeCallResult(messageID: "m-1", payloadJSON: payload)
+                == OCPPFrame.encodeCallResult(messageID: "m-1", payload: response))
         #expect(prepared.stationTime == stationTime)
-        #expect((prepared.transactionStart != nil) == (action == .startTransaction))
+        #expect((prepared.response.transactionStart != nil) == (action == .startTransaction))
         #expect((prepared.registrationStatus != nil) == (action == .bootNotification))
     }
 
@@ -120,7 +125,7 @@ import Testing
         let (handler, authorizer, _) = Self.makeHandler(idTagInfo: blocked)
         let prepared = try await handler.prepare(
             AuthorizeRequest(idTag: "TAG-9"), station: Self.station, receivedAt: Self.receivedAt)
-        let response = try AuthorizeResponse(json: .object(prepared.response))
+        let response = try AuthorizeResponse(json: prepared.response.json())
         #expect(response.idTagInfo == blocked)
         #expect(authorizer.calls == [.init(idTag: "TAG-9", station: Self.station, purpose: .authorize)])
     }
@@ -132,7 +137,7 @@ import Testing
         let (handler, _, registrations) = Self.makeHandler(registration: status)
         let prepared = try await handler.prepare(
             Self.sample(.bootNotification).request, station: Self.station, receivedAt: Self.receivedAt)
-        let response = try BootNotificationResponse(json: .object(prepared.response))
+        let response = try BootNotificationResponse(json: prepared.response.json())
         #expect(response.status == status)
         #expect(response.interval == interval)
         #expect(abs(response.currentTime.timeIntervalSince(Self.receivedAt)) < 0.001)
@@ -149,7 +154,7 @@ import Testing
         registrations.status = .accepted
         let second = try await handler.prepare(boot, station: Self.station, receivedAt: Self.receivedAt)
         #expect(second.registrationStatus == .accepted)
-        #expect(try BootNotificationResponse(json: .object(second.response)).interval == 300)
+        #expect(try BootNotificationResponse(json: second.response.json()).interval == 300)
         #expect(registrations.lookups.count == 2)
     }
 
@@ -163,7 +168,7 @@ import Testing
         handler.stormRetryInterval = 10
         let boot = Self.sample(.bootNotification).request
         func status(of prepared: PreparedCall) throws -> (RegistrationStatus, Int) {
-            let response = try BootNotificationResponse(json: .object(prepared.response))
+            let response = try BootNotificationResponse(json: prepared.response.json())
             return (response.status, response.interval)
         }
         #expect(
@@ -191,21 +196,27 @@ import Testing
     @Test func heartbeatAnswersTheReceiveTime() async throws {
         let (handler, _, _) = Self.makeHandler()
         let prepared = try await handler.prepare(HeartbeatRequest(), station: Self.station, receivedAt: Self.receivedAt)
-        let response = try HeartbeatResponse(json: .object(prepared.response))
+        let response = try HeartbeatResponse(json: prepared.response.json())
         #expect(abs(response.currentTime.timeIntervalSince(Self.receivedAt)) < 0.001)
         #expect(prepared.stationTime == nil)
     }
 
-    @Test func startTransactionCarriesItsContentKeyAndAPlaceholderId() async throws {
+    @Test func startTransactionCarriesItsContentKeyAndLeavesTheIdToTheStatement() async throws {
         let (handler, authorizer, _) = Self.makeHandler()
         let request = StartTransactionRequest(
             connectorId: 2, idTag: "TAG-1", meterStart: 1000, timestamp: Self.stationTime, reservationId: 5)
         let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
-        let response = try StartTransactionResponse(json: .object(prepared.response))
-        #expect(response.transactionId == 0)
+        let response = try StartTransactionResponse(json: prepared.response.json(transactionID: 42))
+        #expect(response.transactionId == 42)
         #expect(response.idTagInfo == Self.acceptedTag)
+        // Completed with an id, the bytes are exactly the typed response's: what the
+        // statement stores (head || id || tail) is what a typed encoding would send.
         #expect(
-            prepared.transactionStart
+            prepared.response.payload(transactionID: 42)
+                == StartTransactionResponse(idTagInfo: Self.acceptedTag, transactionId: 42).jsonBytes)
+        #expect(prepared.response.payload(transactionID: nil) == nil)
+        #expect(
+            prepared.response.transactionStart
                 == TransactionStartKey(connectorID: 2, idTag: "TAG-1", startedAt: Self.stationTime, meterStart: 1000))
         #expect(prepared.stationTime == Self.stationTime)
         #expect(
@@ -219,9 +230,9 @@ import Testing
         let (handler, authorizer, _) = Self.makeHandler(idTagInfo: expired)
         let prepared = try await handler.prepare(
             Self.sample(.stopTransaction).request, station: Self.station, receivedAt: Self.receivedAt)
-        #expect(try StopTransactionResponse(json: .object(prepared.response)).idTagInfo == expired)
+        #expect(try StopTransactionResponse(json: prepared.response.json()).idTagInfo == expired)
         #expect(authorizer.calls == [.init(idTag: "TAG-1", station: Self.station, purpose: .stopTransaction)])
-        #expect(prepared.transactionStart == nil)
+        #expect(prepared.response.transactionStart == nil)
     }
 
     @Test func stopTransactionWithoutAnIdTagAnswersNoIdTagInfo() async throws {
@@ -229,8 +240,8 @@ import Testing
         // Transaction 999 is unknown here as anywhere: the answer is the normal one.
         let request = StopTransactionRequest(transactionId: 999, meterStop: 10, timestamp: Self.stationTime)
         let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
-        #expect(prepared.response == JSONObject())
-        #expect(try StopTransactionResponse(json: .object(prepared.response)).idTagInfo == nil)
+        #expect(prepared.response == .complete(Array("{}".utf8)))
+        #expect(try StopTransactionResponse(json: prepared.response.json()).idTagInfo == nil)
         #expect(authorizer.calls.isEmpty)
         #expect(prepared.stationTime == Self.stationTime)
     }
@@ -240,7 +251,7 @@ import Testing
         let request = StatusNotificationRequest(connectorId: 0, errorCode: .noError, status: .available)
         let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
         #expect(prepared.stationTime == nil)
-        #expect(prepared.response == JSONObject())
+        #expect(prepared.response == .complete(Array("{}".utf8)))
     }
 
     @Test func dataTransferIsAccepted() async throws {
@@ -248,7 +259,7 @@ import Testing
         let dataTransfer = try await handler.prepare(
             Self.sample(.dataTransfer).request, station: Self.station, receivedAt: Self.receivedAt)
         #expect(
-            try DataTransferResponse(json: .object(dataTransfer.response)) == DataTransferResponse(status: .accepted))
+            try DataTransferResponse(json: dataTransfer.response.json()) == DataTransferResponse(status: .accepted))
     }
 
     /// SignCertificate is Accepted only with OCPP_CSR_ORGANIZATION set and a CSR that
@@ -260,7 +271,7 @@ import Testing
             handler.certificateRequests = organization.map { CertificateRequestCheck(organization: $0) }
             let prepared = try await handler.prepare(
                 SignCertificateRequest(csr: csr), station: Self.station, receivedAt: Self.receivedAt)
-            return try SignCertificateResponse(json: .object(prepared.response)).status
+            return try SignCertificateResponse(json: prepared.response.json()).status
         }
         let good = try TestCertificates.csr(commonName: Self.station.identity)
         #expect(try await status(good) == .accepted)
@@ -389,5 +400,13 @@ private final class FakeRegistrations: RegistrationLookup {
             state.lookups.append(stationID)
             return state.status
         }
+    }
+}
+
+extension EncodedResponse {
+    /// The encoded payload read back, StartTransaction's completed with
+    /// `transactionID`, for assertions on what it says.
+    func json(transactionID: Int32 = 1) throws -> JSONValue {
+        try JSONParser.parse(try #require(payload(transactionID: transactionID)))
     }
 }

@@ -25,11 +25,13 @@ struct IngestWriterTests {
             let time = Date(timeIntervalSince1970: 1_700_000_000.25)
             let request = try OCPPAction.statusNotification.decodeRequest(
                 ["connectorId": 1, "status": "Available", "errorCode": "NoError"])
-            var item = WorkItem(
-                call: request, stationID: station, receivedAt: Date(), messageID: "m-1", response: JSONObject())
-            item.stationTime = time
-            let outcome = try await writer.submit(item)
-            #expect(outcome == IngestOutcome(response: JSONObject(), isDuplicate: false))
+            let call = StationCallRow(
+                request: request, stationID: station, receivedAt: Date(), messageID: "m-1",
+                prepared: PreparedCall(response: .complete(Array("{}".utf8)), stationTime: time))
+            let outcome = try await writer.submit(.call(call))
+            // Sent as encoded: the frame around the very bytes prepared, nothing re-encoded.
+            #expect(outcome.callResult == OCPPFrame.encodeCallResult(messageID: "m-1", payloadJSON: "{}".utf8))
+            #expect(try answer(outcome) == Answer(payload: [:], isDuplicate: false))
 
             let row = try await client.query(
                 """
@@ -80,12 +82,12 @@ struct IngestWriterTests {
             async let second = writer.submit(
                 keyedCall(station: station, id: "m-2", content: ["x": 1], response: ["n": "second"]))
             let outcomes = try await [first, second]
-            #expect(outcomes[0].response == outcomes[1].response)
+            #expect(try answer(outcomes[0]).payload == answer(outcomes[1]).payload)
             #expect(outcomes.filter(\.isDuplicate).count == 1)
             let original = try #require(outcomes.first { !$0.isDuplicate })
             let stored = try await client.scalar(
                 "SELECT response::text FROM ocpp.inbox", as: String.self)
-            #expect(try JSONParser.parse(stored) == .object(original.response!))
+            #expect(try JSONParser.parse(stored) == answer(original).payload)
             #expect(try await count(client, "ocpp.inbox") == 1)
             #expect(try await count(client, "ocpp.inbox_receipts") == 1)
             #expect(await writer.statistics.committedBatches == 1)
@@ -100,8 +102,8 @@ struct IngestWriterTests {
                 keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "first"]))
             let second = try await writer.submit(
                 keyedCall(station: station, id: "m-2", content: ["x": 1], response: ["n": "second"]))
-            #expect(first == IngestOutcome(response: object(["n": "first"]), isDuplicate: false))
-            #expect(second == IngestOutcome(response: object(["n": "first"]), isDuplicate: true))
+            #expect(try answer(first) == Answer(payload: ["n": "first"], isDuplicate: false))
+            #expect(try answer(second) == Answer(payload: ["n": "first"], isDuplicate: true))
             #expect(try await count(client, "ocpp.inbox") == 1)
             #expect(await writer.statistics.committedBatches == 2)
         }
@@ -115,8 +117,8 @@ struct IngestWriterTests {
                 freshCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "first"]))
             let second = try await writer.submit(
                 freshCall(station: station, id: "m-1", content: ["x": 1], response: ["n": "second"]))
-            #expect(first == IngestOutcome(response: object(["n": "first"]), isDuplicate: false))
-            #expect(second == IngestOutcome(response: object(["n": "second"]), isDuplicate: false))
+            #expect(try answer(first) == Answer(payload: ["n": "first"], isDuplicate: false))
+            #expect(try answer(second) == Answer(payload: ["n": "second"], isDuplicate: false))
             #expect(try await count(client, "ocpp.inbox") == 2)
             #expect(try await count(client, "ocpp.inbox_receipts") == 0)
         }
@@ -130,8 +132,8 @@ struct IngestWriterTests {
                 keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["n": 1]))
             let second = try await writer.submit(
                 keyedCall(station: station, id: "m-1", content: ["x": 2], response: ["n": 2]))
-            #expect(first == IngestOutcome(response: object(["n": 1]), isDuplicate: false))
-            #expect(second == IngestOutcome(response: object(["n": 2]), isDuplicate: false))
+            #expect(try answer(first) == Answer(payload: ["n": 1], isDuplicate: false))
+            #expect(try answer(second) == Answer(payload: ["n": 2], isDuplicate: false))
             #expect(try await count(client, "ocpp.inbox") == 2)
             #expect(try await count(client, "ocpp.inbox_receipts") == 2)
         }
@@ -168,7 +170,7 @@ struct IngestWriterTests {
             let another = try await writer.submit(startTransaction(station: station, id: "s-3", key: other))
 
             let id = try #require(transactionID(first))
-            #expect(first.response?["idTagInfo"] == ["status": "Accepted"])
+            #expect(try answer(first).payload?["idTagInfo"] == ["status": "Accepted"])
             #expect(transactionID(retry) == id)
             #expect(retry.isDuplicate)  // another message id, the same content: the same start
             let otherID = try #require(transactionID(another))
@@ -208,6 +210,93 @@ struct IngestWriterTests {
         }
     }
 
+    // MARK: Encode once
+
+    @Test("a new message: the CALLRESULT sent is the encoded bytes, and the journal holds the same answer")
+    func sentIsJournaled() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let bytes = Array(#"{"status":"Accepted","data":"x\u00e9"}"#.utf8)
+            let fresh = WorkItem.call(
+                StationCallRow(
+                    request: DataTransferRequest(vendorId: "test"), stationID: station, receivedAt: Date(),
+                    messageID: "m-1", prepared: PreparedCall(response: .complete(bytes))))
+            let outcome = try await writer.submit(fresh)
+            #expect(outcome.callResult == OCPPFrame.encodeCallResult(messageID: "m-1", payloadJSON: bytes))
+            let journaled = try await client.scalar(
+                "SELECT response::text FROM ocpp.inbox WHERE message_id = 'm-1'", as: String.self)
+            #expect(try JSONParser.parse(journaled) == JSONParser.parse(bytes))
+        }
+    }
+
+    @Test("a new StartTransaction: sent, receipted and journaled with the one allocated transactionId")
+    func startTransactionSentIsJournaled() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let key = TransactionStartKey(
+                connectorID: 1, idTag: "TAG-1", startedAt: Date(timeIntervalSince1970: 1_700_000_000), meterStart: 7)
+            let tag = IdTagInfo(status: .accepted, parentIdTag: "FLEET")
+            let outcome = try await writer.submit(
+                startTransaction(station: station, id: "s-1", key: key, idTagInfo: tag))
+            let allocated = try await client.scalar(
+                "SELECT transaction_id FROM ocpp.transaction_starts WHERE station_id = \(station)", as: Int32.self)
+            // Byte for byte the frame a typed encoding of the answer would give.
+            #expect(
+                outcome.callResult
+                    == OCPPFrame.encodeCallResult(
+                        messageID: "s-1",
+                        payload: StartTransactionResponse(idTagInfo: tag, transactionId: Int(allocated))))
+            let sent = try #require(try answer(outcome).payload)
+            let (journaled, receipted) = try await client.query(
+                """
+                SELECT i.response::text, r.response::text
+                FROM ocpp.inbox AS i JOIN ocpp.inbox_receipts AS r USING (station_id, action, payload_digest)
+                """, logger: TestDatabase.logger
+            ).collect()[0].decode((String, String).self)
+            #expect(try JSONParser.parse(journaled) == sent)
+            #expect(try JSONParser.parse(receipted) == sent)
+        }
+    }
+
+    @Test("a retransmitted StartTransaction gets the stored answer, byte for byte, with the same transactionId")
+    func startTransactionRetransmission() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let key = TransactionStartKey(
+                connectorID: 3, idTag: "TAG-3", startedAt: Date(timeIntervalSince1970: 1_700_000_300), meterStart: 0)
+            let first = try await writer.submit(startTransaction(station: station, id: "s-1", key: key))
+            // Meanwhile the tag was blocked: the retry is prepared with another answer,
+            // but a retransmission repeats the first one.
+            let retry = try await writer.submit(
+                startTransaction(station: station, id: "s-2", key: key, idTagInfo: IdTagInfo(status: .blocked)))
+            #expect(retry.isDuplicate)
+            #expect(transactionID(retry) == transactionID(first))
+            #expect(try answer(retry).payload == answer(first).payload)
+            let stored = try await client.scalar("SELECT response::text FROM ocpp.inbox_receipts", as: String.self)
+            #expect(retry.callResult == OCPPFrame.encodeCallResult(messageID: "s-2", payloadJSON: stored.utf8))
+            #expect(try await count(client, "ocpp.inbox") == 1)
+        }
+    }
+
+    @Test("a StartTransaction whose receipt was pruned keeps its transactionId and is sent as journaled")
+    func startTransactionAfterPrunedReceipt() async throws {
+        try await withWriter { writer, client in
+            let station = try await makeStation(client)
+            let key = TransactionStartKey(
+                connectorID: 4, idTag: "TAG-4", startedAt: Date(timeIntervalSince1970: 1_700_000_400), meterStart: 9)
+            let first = try await writer.submit(startTransaction(station: station, id: "s-1", key: key))
+            try await client.query("DELETE FROM ocpp.inbox_receipts", logger: TestDatabase.logger)
+            let again = try await writer.submit(startTransaction(station: station, id: "s-2", key: key))
+            // One transaction per content key, whatever became of the receipt.
+            #expect(!again.isDuplicate)
+            #expect(transactionID(again) == transactionID(first))
+            let journaled = try await client.scalar(
+                "SELECT response::text FROM ocpp.inbox WHERE message_id = 's-2'", as: String.self)
+            #expect(try JSONParser.parse(journaled) == answer(again).payload)
+            #expect(try await count(client, "ocpp.transaction_starts") == 1)
+        }
+    }
+
     // MARK: Events
 
     @Test("connect and disconnect events are rows too")
@@ -215,13 +304,13 @@ struct IngestWriterTests {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let connected = try await writer.submit(
-                WorkItem(
-                    kind: .connected, stationID: station, receivedAt: Date(),
-                    payload: object(["remoteAddress": "10.0.0.1"])))
+                .connected(
+                    SessionEvent(stationID: station, receivedAt: Date(), details: object(["remoteAddress": "10.0.0.1"]))
+                ))
             let disconnected = try await writer.submit(
-                WorkItem(kind: .disconnected, stationID: station, receivedAt: Date(), payload: object(["code": 1000])))
-            #expect(connected == IngestOutcome(response: nil, isDuplicate: false))
-            #expect(disconnected == IngestOutcome(response: nil, isDuplicate: false))
+                .disconnected(SessionEvent(stationID: station, receivedAt: Date(), details: object(["code": 1000]))))
+            #expect(connected == IngestOutcome(callResult: nil, isDuplicate: false))
+            #expect(disconnected == IngestOutcome(callResult: nil, isDuplicate: false))
             let rows = try await client.query(
                 """
                 SELECT kind, action IS NULL AND message_id IS NULL AND payload_digest IS NULL AND response IS NULL,
@@ -234,16 +323,6 @@ struct IngestWriterTests {
             #expect(decoded.allSatisfy { $0.1 })
             #expect(try JSONParser.parse(decoded[0].2) == ["remoteAddress": "10.0.0.1"])
             #expect(try await count(client, "ocpp.inbox_receipts") == 0)
-        }
-    }
-
-    @Test("a CALL without message id or payload is refused before it is queued")
-    func invalidItem() async throws {
-        try await withWriter { writer, client in
-            let station = try await makeStation(client)
-            var item = freshCall(station: station, id: "m-1", content: [:], response: [:])
-            item.payloadJSON = nil
-            await #expect(throws: IngestError.self) { try await writer.submit(item) }
         }
     }
 
@@ -271,7 +350,7 @@ struct IngestWriterTests {
             let payload = try await client.withConnection { connection in
                 try await connection.listen(on: "ocpp_inbox") { notifications in
                     _ = try await writer.submit(
-                        WorkItem(kind: .connected, stationID: station, receivedAt: Date(), payload: JSONObject()))
+                        .connected(SessionEvent(stationID: station, receivedAt: Date(), details: JSONObject())))
                     for try await notification in notifications { return notification.payload }
                     return "(no notification)"
                 }
@@ -304,7 +383,7 @@ struct IngestWriterTests {
                 return submission
             }
             let outcome = try await submission.value
-            #expect(outcome == IngestOutcome(response: object(["ok": true]), isDuplicate: false))
+            #expect(try answer(outcome) == Answer(payload: ["ok": true], isDuplicate: false))
             #expect(try await count(client, "ocpp.inbox") == 1)
         }
     }
@@ -338,7 +417,7 @@ struct IngestWriterTests {
                 return submission
             }
             let outcome = try await submission.value
-            #expect(outcome == IngestOutcome(response: object(["n": 1]), isDuplicate: false))
+            #expect(try answer(outcome) == Answer(payload: ["n": 1], isDuplicate: false))
             #expect(try await count(client, "ocpp.inbox") == 1)
             #expect(writer.isDatabaseReachable)
         }
@@ -349,7 +428,7 @@ struct IngestWriterTests {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let item = keyedCall(station: station, id: "m-1", content: ["x": 1], response: ["from": "this gateway"])
-            let digest = hex(item.payloadDigest!)
+            let digest = hex(try #require(item.row.payloadDigest))
             let submission = try await client.withTransaction(logger: TestDatabase.logger) { connection in
                 // What another gateway's batch does for the same message.
                 try await connection.query(
@@ -364,7 +443,7 @@ struct IngestWriterTests {
                 return submission
             }
             let outcome = try await submission.value
-            #expect(outcome == IngestOutcome(response: object(["from": "other gateway"]), isDuplicate: true))
+            #expect(try answer(outcome) == Answer(payload: ["from": "other gateway"], isDuplicate: true))
             #expect(await writer.statistics.committedBatches == 2)
             #expect(try await count(client, "ocpp.inbox") == 0)
         }
@@ -412,7 +491,7 @@ struct IngestWriterTests {
                     return try await pairs.reduce(into: []) { $0.append($1) }
                 }
                 for (viaA, viaB) in pairs {
-                    #expect(viaA.response == viaB.response)
+                    #expect(try answer(viaA).payload == answer(viaB).payload)
                     #expect([viaA, viaB].filter(\.isDuplicate).count == 1)
                 }
                 #expect(try await count(client, "ocpp.inbox") == Int64(messages))
@@ -499,7 +578,7 @@ struct IngestWriterTests {
                 try await group.next()  // run() returned
                 for submission in submissions { _ = try await submission.value }
                 await #expect(throws: IngestError.shuttingDown) {
-                    try await writer.submit(WorkItem(kind: .connected, stationID: station, receivedAt: Date()))
+                    try await writer.submit(.connected(SessionEvent(stationID: station, receivedAt: Date())))
                 }
             }
             #expect(try await count(client, "ocpp.inbox") == 3)
@@ -562,9 +641,10 @@ private func makeStation(_ client: PostgresClient, identity: String = "CP-1") as
 
 /// A CALL answered afresh every time: a DataTransfer carrying `content` as its data.
 private func freshCall(station: Int64, id: String, content: JSONValue, response: JSONValue) -> WorkItem {
-    WorkItem(
-        call: DataTransferRequest(vendorId: "test", data: json(content)), stationID: station, receivedAt: Date(),
-        messageID: id, response: object(response))
+    .call(
+        StationCallRow(
+            request: DataTransferRequest(vendorId: "test", data: json(content)), stationID: station,
+            receivedAt: Date(), messageID: id, prepared: PreparedCall(response: encoded(response))))
 }
 
 /// A transaction-related CALL, deduplicated by content: a MeterValues whose one
@@ -572,9 +652,17 @@ private func freshCall(station: Int64, id: String, content: JSONValue, response:
 private func keyedCall(station: Int64, id: String, content: JSONValue, response: JSONValue) -> WorkItem {
     let reading = MeterValue(
         timestamp: Date(timeIntervalSince1970: 1_700_000_000), sampledValue: [SampledValue(value: json(content))])
-    return WorkItem(
-        call: MeterValuesRequest(connectorId: 1, meterValue: [reading]), stationID: station, receivedAt: Date(),
-        messageID: id, response: object(response))
+    return .call(
+        StationCallRow(
+            request: MeterValuesRequest(connectorId: 1, meterValue: [reading]), stationID: station,
+            receivedAt: Date(), messageID: id, prepared: PreparedCall(response: encoded(response))))
+}
+
+/// An answer encoded once, as the call handler does.
+private func encoded(_ response: JSONValue) -> EncodedResponse {
+    var writer = JSONWriter()
+    writer.value(response)
+    return .complete(writer.bytes)
 }
 
 /// A string as it is; any other value as compact JSON.
@@ -585,15 +673,16 @@ private func json(_ value: JSONValue) -> String {
     return writer.string
 }
 
-private func startTransaction(station: Int64, id: String, key: TransactionStartKey) -> WorkItem {
+private func startTransaction(
+    station: Int64, id: String, key: TransactionStartKey, idTagInfo: IdTagInfo = IdTagInfo(status: .accepted)
+) -> WorkItem {
     let request = StartTransactionRequest(
         connectorId: Int(key.connectorID), idTag: key.idTag, meterStart: key.meterStart, timestamp: key.startedAt)
-    var item = WorkItem(
-        call: request, stationID: station, receivedAt: Date(), messageID: id,
-        response: object(["idTagInfo": ["status": "Accepted"]]))
-    item.stationTime = key.startedAt
-    item.transactionStart = key
-    return item
+    return .call(
+        StationCallRow(
+            request: request, stationID: station, receivedAt: Date(), messageID: id,
+            prepared: PreparedCall(
+                response: .transactionStart(idTagInfo: idTagInfo, key: key), stationTime: key.startedAt)))
 }
 
 private func hex(_ bytes: [UInt8]) -> String {
@@ -601,8 +690,33 @@ private func hex(_ bytes: [UInt8]) -> String {
 }
 
 private func transactionID(_ outcome: IngestOutcome) -> Int64? {
-    guard case .integer(let id)? = outcome.response?["transactionId"] else { return nil }
+    guard case .integer(let id)? = try? answer(outcome).payload?["transactionId"] else { return nil }
     return id
+}
+
+/// What an outcome says: the payload of its CALLRESULT frame, and whether it is a
+/// duplicate.
+private struct Answer: Equatable {
+    var payload: JSONValue?
+    var isDuplicate: Bool
+}
+
+private func answer(_ outcome: IngestOutcome) throws -> Answer {
+    guard let frame = outcome.callResult else { return Answer(payload: nil, isDuplicate: outcome.isDuplicate) }
+    guard case .callResult(let result) = try OCPPFrame.decode(frame) else {
+        throw NotACallResult()
+    }
+    return Answer(payload: .object(result.payload), isDuplicate: outcome.isDuplicate)
+}
+
+private struct NotACallResult: Error {}
+
+extension WorkItem {
+    /// The CALL's row (the tests' items are CALLs unless they say otherwise).
+    fileprivate var row: StationCallRow {
+        guard case .call(let row) = self else { preconditionFailure("not a CALL") }
+        return row
+    }
 }
 
 private func count(_ client: PostgresClient, _ table: String) async throws -> Int64 {

@@ -115,22 +115,23 @@ actor StationConnection {
             let prepared = try await dependencies.calls.prepare(request, station: station, receivedAt: receivedAt)
             // The request is journaled as read (canonical JSON: UTC date-times, quirks
             // normalized), so that the worker can apply whatever was acknowledged.
-            let item = WorkItem(
-                call: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
-                response: prepared.response, stationTime: prepared.stationTime,
-                transactionStart: prepared.transactionStart)
+            let row = StationCallRow(
+                request: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
+                prepared: prepared)
             // Valid JSON, but PostgreSQL's JSON types cannot hold it: a retry would
             // fail the same way, so this is the station's error, not ours.
-            guard !item.payloadHoldsNUL else {
+            guard !row.payloadHoldsNUL else {
                 await refuse(
                     call, action: action, code: .propertyConstraintViolation,
                     description: "a string in the payload holds U+0000, which cannot be stored")
                 return
             }
-            let outcome = try await dependencies.ingest.submit(item)
+            let outcome = try await dependencies.ingest.submit(.call(row))
             if let status = prepared.registrationStatus, !outcome.isDuplicate { registration = status }
-            let response = outcome.response ?? prepared.response
-            await send(OCPPFrame.encodeCallResult(messageID: call.messageID, payload: JSONValue.object(response)))
+            // The frame around the bytes the row was written with (or, for a
+            // retransmission, the stored answer): nothing is encoded again here.
+            guard let callResult = outcome.callResult else { throw IngestStatementError(reason: "no CALLRESULT") }
+            await send(callResult)
             // Told after the answer is written, so that a command never overtakes the
             // BootNotification.conf that accepts the station.
             if prepared.registrationStatus != nil { dispatcher.post(.registration(registration)) }

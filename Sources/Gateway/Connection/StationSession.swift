@@ -85,7 +85,7 @@ final class StationSession: StationSocketDelegate {
         dependencies.metrics.connections.increment()
         dependencies.metrics.connectionsOpened.increment()
         logger.info("connected")
-        await journal(.connected)
+        await journal(WorkItem.connected)
 
         let closedMeanwhile = state.withLock { state in
             if state.closedWhileStarting {
@@ -174,24 +174,24 @@ final class StationSession: StationSocketDelegate {
         await sessions.registry.remove(connection)
         dependencies.metrics.connections.decrement()
         try? await dependencies.stations.closeSession(stationID: station.stationID, sessionID: identity.id)
-        await journal(.disconnected)
+        await journal(WorkItem.disconnected)
         logger.info("disconnected")
     }
 
     /// Connect and disconnect work rows carry the session's id and start, from which
     /// the worker merges the station's online state in any order.
-    private func journal(_ kind: WorkItem.Kind) async {
+    private func journal(_ kind: (SessionEvent) -> WorkItem) async {
         var payload = JSONObject([
             (key: "sessionId", value: .string(identity.id.uuidString.lowercased())),
             (key: "gatewayId", value: .string(dependencies.gatewayID)),
             (key: "connectedAt", value: .string(identity.connectedAt)),
         ])
         if let remoteAddress { payload.members.append((key: "remoteAddress", value: .string(remoteAddress))) }
+        let item = kind(SessionEvent(stationID: station.stationID, receivedAt: Date(), details: payload))
         do {
-            _ = try await dependencies.ingest.submit(
-                WorkItem(kind: kind, stationID: station.stationID, receivedAt: Date(), payload: payload))
+            _ = try await dependencies.ingest.submit(item)
         } catch {
-            logger.warning("\(kind.rawValue) event not journaled: \(String(reflecting: error))")
+            logger.warning("\(item.kind) event not journaled: \(String(reflecting: error))")
         }
     }
 }

@@ -24,9 +24,9 @@ import Shared
 ///   Answering `UnknownVendorId` would make some chargers retry or raise alarms, and
 ///   `Accepted` is what the message's delivery deserves.
 /// - Heartbeat: `currentTime` = the receive time.
-/// - StartTransaction: `idTagInfo` from the authorizer and `transactionId` 0, a
-///   placeholder the batch statement replaces with the id it allocates for
-///   ``PreparedCall/transactionStart`` (the content key, invariant 3).
+/// - StartTransaction: `idTagInfo` from the authorizer; the value of `transactionId`
+///   is left out of the encoded answer, and the batch statement puts in the id it
+///   allocates for the content key (invariant 3; see ``EncodedResponse``).
 /// - StopTransaction: `idTagInfo` only when the request carries an `idTag`. A stop
 ///   for a transaction this system does not know still gets this normal answer: an
 ///   error would make the charger resend it forever.
@@ -193,9 +193,8 @@ struct CallHandler: Sendable {
         let key = TransactionStartKey(
             connectorID: connectorID, idTag: request.idTag, startedAt: request.timestamp,
             meterStart: request.meterStart)
-        let response = StartTransactionResponse(
-            idTagInfo: idTagInfo, transactionId: Self.transactionIdPlaceholder)
-        return PreparedCall(response: try Self.payload(response), stationTime: request.timestamp, transactionStart: key)
+        return PreparedCall(
+            response: .transactionStart(idTagInfo: idTagInfo, key: key), stationTime: request.timestamp)
     }
 
     private func stopTransaction(
@@ -226,18 +225,17 @@ struct CallHandler: Sendable {
 
     // MARK: Helpers
 
-    /// StartTransaction.conf's `transactionId` until the batch statement sets the
-    /// allocated one (it replaces the member; the payload never goes out with 0).
-    static let transactionIdPlaceholder = 0
-
-    /// A typed response as the JSON object of a CALLRESULT payload. Throws (the
-    /// station then gets InternalError and retries) where a trap would stop the
-    /// gateway, though neither can happen: a response always encodes as an object.
-    static func payload(_ response: some OCPPResponse) throws -> JSONObject {
-        guard case .object(let object) = try response.jsonValue else {
+    /// A typed response encoded once, as the CALLRESULT payload that is journaled
+    /// and sent. The bytes go into the frame without being parsed again, so they are
+    /// checked to be an object; throws (the station then gets InternalError and
+    /// retries) where a trap would stop the gateway, though it cannot happen: a
+    /// response always encodes as an object.
+    static func payload(_ response: some OCPPResponse) throws -> EncodedResponse {
+        let bytes = response.jsonBytes
+        guard bytes.first == UInt8(ascii: "{") else {
             throw CallHandlerError.notAnObject(String(describing: type(of: response)))
         }
-        return object
+        return .complete(bytes)
     }
 
     private func cast<Request: OCPPRequest>(_ request: any OCPPRequest) throws -> Request {

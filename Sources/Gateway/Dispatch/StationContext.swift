@@ -19,15 +19,14 @@ struct StationContext: Sendable, Hashable {
     }
 }
 
-/// A validated CALL made ready for the ingest writer: the answer to give and what
-/// the work row needs besides the payload.
+/// A validated CALL made ready for the ingest writer: the answer to give, encoded
+/// once, and what the work row needs besides the payload.
 struct PreparedCall: Sendable {
-    /// The CALLRESULT payload (StartTransaction's without `transactionId`, which
-    /// the batch statement adds).
-    var response: JSONObject
+    /// The CALLRESULT payload; StartTransaction's without the value of
+    /// `transactionId`, which the batch statement allocates (see ``EncodedResponse``).
+    var response: EncodedResponse
     /// The station's own timestamp in the message, if it has one.
     var stationTime: Date?
-    var transactionStart: TransactionStartKey?
     /// For BootNotification: the registration status given, which the connection
     /// adopts.
     var registrationStatus: RegistrationStatus?

@@ -13,43 +13,50 @@ import Shared
 /// 1. `starts` allocates transaction ids for StartTransaction content keys from the
 ///    sequence (invariant 4). The no-op `DO UPDATE` makes `RETURNING` yield the
 ///    existing id too, also for a start another gateway committed a moment ago.
-/// 2. `prepared` puts the transaction id into the response.
+/// 2. `prepared` completes StartTransaction's answer: the gateway encoded it once
+///    around the id (``EncodedResponse``), as `response` (the text before the id)
+///    and `response_tail` (after it); the answer is `response || id || tail`, text
+///    joined to text, nothing parsed. Every other answer is `response` as sent.
 /// 3. `receipts` records one receipt per (station, action, digest) of the
 ///    transaction-related CALLs (the only items with a digest), the first copy of
 ///    the batch, `ON CONFLICT DO NOTHING`: a key it returns is new (invariant 3).
 /// 4. `inserted` writes the inbox rows of every other CALL, of the keyed CALLs that
 ///    are new (first copy, new receipt) and of every connect/disconnect event.
 /// 5. `notified` wakes the workers once per batch, in the same transaction.
-/// 6. The final SELECT answers per `ord`: an unkeyed item gets its own, fresh
-///    response; a new keyed CALL its response; a second copy in the batch the first
-///    copy's; a keyed CALL whose receipt existed the stored response, looked up by
-///    primary key. If that receipt is not visible, because another gateway's
-///    transaction inserted it after this statement's snapshot (`ON CONFLICT` waited
-///    for it to commit), `resolved` is false and the item must be written again in a
-///    later batch, whose snapshot will see it.
+/// 6. The final SELECT answers per `ord` with the allocated transaction id and, for
+///    a duplicate only, the answer to repeat: a second copy in the batch the first
+///    copy's; a keyed CALL whose receipt existed (a retransmission) the stored one,
+///    looked up by primary key. A new item's answer is not sent back: the writer
+///    already holds its bytes (and completes a StartTransaction's with the id the
+///    same way the statement did). If a receipt is not visible, because another
+///    gateway's transaction inserted it after this statement's snapshot (`ON
+///    CONFLICT` waited for it to commit), `resolved` is false and the item must be
+///    written again in a later batch, whose snapshot will see it.
 ///
 /// Payloads arrive as JSON text and are stored as `json`, which PostgreSQL only
 /// checks; the worker converts them to `jsonb` once when it applies them, off the
-/// acknowledgement path (migration 0011).
+/// acknowledgement path (migration 0011). Answers are stored as `jsonb`, parsed
+/// once per written row.
 ///
 /// Locks are taken in key order (ORDER BY in each INSERT ... SELECT) so that two
 /// gateways writing overlapping keys do not deadlock.
 struct IngestBatchStatement: PostgresPreparedStatement {
-    /// ord (from 0), response (jsonb as text), is duplicate, resolved.
-    typealias Row = (Int32, String?, Bool, Bool)
+    /// ord (from 0), the allocated transaction id (StartTransaction only), the
+    /// answer to repeat (duplicates only), is duplicate, resolved.
+    typealias Row = (Int32, Int32?, String?, Bool, Bool)
 
     static let sql = """
         WITH items AS MATERIALIZED (
             SELECT i.ord, i.station_id, i.kind, i.action, i.message_id, i.digest, i.payload,
-                   i.response::jsonb AS response, i.station_time, i.received_at,
+                   i.response, i.response_tail, i.station_time, i.received_at,
                    i.start_connector_id, i.start_id_tag, i.start_started_at, i.start_meter_start,
                    i.digest IS NOT NULL AS keyed
             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[],
-                        $8::timestamptz[], $9::timestamptz[], $10::integer[], $11::text[], $12::timestamptz[],
-                        $13::bigint[])
+                        $8::text[], $9::timestamptz[], $10::timestamptz[], $11::integer[], $12::text[],
+                        $13::timestamptz[], $14::bigint[])
                  WITH ORDINALITY AS i(station_id, kind, action, message_id, digest, payload, response,
-                                      station_time, received_at, start_connector_id, start_id_tag,
-                                      start_started_at, start_meter_start, ord)
+                                      response_tail, station_time, received_at, start_connector_id,
+                                      start_id_tag, start_started_at, start_meter_start, ord)
         ), starts AS (
             INSERT INTO ocpp.transaction_starts AS t (station_id, connector_id, id_tag, started_at, meter_start)
             SELECT DISTINCT station_id, start_connector_id, start_id_tag, start_started_at, start_meter_start
@@ -60,25 +67,26 @@ struct IngestBatchStatement: PostgresPreparedStatement {
                 DO UPDATE SET meter_start = excluded.meter_start
             RETURNING t.station_id, t.connector_id, t.id_tag, t.started_at, t.meter_start, t.transaction_id
         ), prepared AS (
-            SELECT i.*,
-                   CASE WHEN s.transaction_id IS NULL THEN i.response
-                        ELSE jsonb_set(coalesce(i.response, '{}'::jsonb), '{transactionId}',
-                                       to_jsonb(s.transaction_id))
-                   END AS final_response
+            SELECT i.*, s.transaction_id, f.final_response, f.final_response::jsonb AS final_json
             FROM items AS i
             LEFT JOIN starts AS s
               ON s.station_id = i.station_id AND s.connector_id = i.start_connector_id
              AND s.id_tag = i.start_id_tag AND s.started_at = i.start_started_at
              AND s.meter_start = i.start_meter_start
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN i.response_tail IS NULL THEN i.response
+                            ELSE i.response || s.transaction_id::text || i.response_tail
+                       END AS final_response
+            ) AS f
         ), firsts AS (
             SELECT DISTINCT ON (station_id, action, digest)
-                   ord, station_id, action, digest, final_response, received_at
+                   ord, station_id, action, digest, final_response, final_json, received_at
             FROM prepared
             WHERE keyed
             ORDER BY station_id, action, digest, ord
         ), receipts AS (
             INSERT INTO ocpp.inbox_receipts (station_id, action, payload_digest, response, received_at)
-            SELECT station_id, action, digest, final_response, received_at
+            SELECT station_id, action, digest, final_json, received_at
             FROM firsts
             ORDER BY station_id, action, digest
             ON CONFLICT (station_id, action, payload_digest) DO NOTHING
@@ -94,21 +102,22 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         ), inserted AS (
             INSERT INTO ocpp.inbox (received_at, gateway_id, station_id, kind, action, message_id,
                                     payload_digest, payload, response, station_time)
-            SELECT received_at, $14::text, station_id, kind, action, message_id,
-                   digest, payload::json, final_response, station_time
+            SELECT received_at, $15::text, station_id, kind, action, message_id,
+                   digest, payload::json, final_json, station_time
             FROM classified
             WHERE NOT keyed OR (receipt_is_new AND first_ord = ord)
             ORDER BY ord
             RETURNING 1
         ), notified AS (
-            SELECT pg_notify('ocpp_inbox', $14::text)
+            SELECT pg_notify('ocpp_inbox', $15::text)
             FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
         )
         SELECT (c.ord - 1)::integer,
-               (CASE WHEN NOT c.keyed THEN c.final_response
+               c.transaction_id,
+               (CASE WHEN NOT c.keyed OR (c.receipt_is_new AND c.first_ord = c.ord) THEN NULL
                      WHEN c.receipt_is_new THEN c.first_response
-                     ELSE stored.response
-                END)::text AS response,
+                     ELSE stored.response::text
+                END) AS answer,
                c.keyed AND NOT (c.receipt_is_new AND c.first_ord = c.ord) AS is_duplicate,
                NOT c.keyed OR c.receipt_is_new OR stored.found IS NOT NULL AS resolved
         FROM classified AS c
@@ -134,20 +143,22 @@ struct IngestBatchStatement: PostgresPreparedStatement {
 
     /// One array per column, in the items' order.
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 14)
+        let columns = Columns(items)
+        var bindings = PostgresBindings(capacity: 15)
         bindings.append(items.map(\.stationID))
-        bindings.append(items.map(\.kind.rawValue))
-        bindings.append(NullableArray(items.map(\.action)))
-        bindings.append(NullableArray(items.map(\.messageID)))
-        bindings.append(NullableArray(items.map { $0.payloadDigest.map { ByteBuffer(bytes: $0) } }))
-        bindings.append(NullableArray(items.map(\.payloadJSON)))
-        bindings.append(NullableArray(items.map { $0.response.map(Self.json) }))
-        bindings.append(NullableArray(items.map { $0.stationTime.map(RoundedTimestamp.init) }))
+        bindings.append(items.map(\.kind))
+        bindings.append(NullableArray(columns.action))
+        bindings.append(NullableArray(columns.messageID))
+        bindings.append(NullableArray(columns.digest))
+        bindings.append(NullableArray(columns.payload))
+        bindings.append(NullableArray(columns.response))
+        bindings.append(NullableArray(columns.responseTail))
+        bindings.append(NullableArray(columns.stationTime))
         bindings.append(items.map { RoundedTimestamp($0.receivedAt) })
-        bindings.append(NullableArray(items.map(\.transactionStart?.connectorID)))
-        bindings.append(NullableArray(items.map(\.transactionStart?.idTag)))
-        bindings.append(NullableArray(items.map { $0.transactionStart.map { RoundedTimestamp($0.startedAt) } }))
-        bindings.append(NullableArray(items.map { $0.transactionStart.map { Int64($0.meterStart) } }))
+        bindings.append(NullableArray(columns.start.map { $0?.connectorID }))
+        bindings.append(NullableArray(columns.start.map { $0?.idTag }))
+        bindings.append(NullableArray(columns.start.map { $0.map { RoundedTimestamp($0.startedAt) } }))
+        bindings.append(NullableArray(columns.start.map { $0.map { Int64($0.meterStart) } }))
         bindings.append(gatewayID)
         return bindings
     }
@@ -156,10 +167,48 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         try row.decode(Row.self)
     }
 
-    private static func json(_ object: JSONObject) -> String {
-        var writer = JSONWriter()
-        writer.value(.object(object))
-        return writer.string
+    /// The per-item columns, in one pass over the items.
+    private struct Columns {
+        var action: [String?] = []
+        var messageID: [String?] = []
+        var digest: [ByteBuffer?] = []
+        var payload: [String?] = []
+        var response: [String?] = []
+        var responseTail: [String?] = []
+        var stationTime: [RoundedTimestamp?] = []
+        var start: [TransactionStartKey?] = []
+
+        init(_ items: [WorkItem]) {
+            for item in items {
+                switch item {
+                case .call(let row):
+                    action.append(row.action.rawValue)
+                    messageID.append(row.messageID)
+                    digest.append(row.payloadDigest.map { ByteBuffer(bytes: $0) })
+                    payload.append(row.payloadJSON)
+                    switch row.response {
+                    case .complete(let bytes):
+                        response.append(String(decoding: bytes, as: UTF8.self))
+                        responseTail.append(nil)
+                        start.append(nil)
+                    case .transactionStart(let key, let head, let tail):
+                        response.append(String(decoding: head, as: UTF8.self))
+                        responseTail.append(String(decoding: tail, as: UTF8.self))
+                        start.append(key)
+                    }
+                    stationTime.append(row.stationTime.map(RoundedTimestamp.init))
+                case .connected(let event), .disconnected(let event):
+                    action.append(nil)
+                    messageID.append(nil)
+                    digest.append(nil)
+                    payload.append(event.detailsJSON)
+                    response.append(nil)
+                    responseTail.append(nil)
+                    stationTime.append(nil)
+                    start.append(nil)
+                }
+            }
+        }
     }
 
     /// Writes the batch and returns one result per item, in the items' order.
@@ -167,8 +216,9 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         _ items: some Collection<WorkItem>, gatewayID: String, client: PostgresClient, logger: Logger
     ) async throws -> [IngestItemResult] {
         let statement = IngestBatchStatement(items: items, gatewayID: gatewayID)
-        var results = [IngestItemResult?](repeating: nil, count: items.count)
-        for try await (ord, responseText, isDuplicate, resolved) in try await client.execute(statement, logger: logger)
+        var results = [IngestItemResult?](repeating: nil, count: statement.items.count)
+        for try await (ord, transactionID, answer, isDuplicate, resolved) in try await client.execute(
+            statement, logger: logger)
         {
             let index = Int(ord)
             guard results.indices.contains(index) else {
@@ -178,8 +228,9 @@ struct IngestBatchStatement: PostgresPreparedStatement {
                 results[index] = .unresolved
                 continue
             }
-            results[index] = .committed(
-                IngestOutcome(response: try parseResponse(responseText), isDuplicate: isDuplicate))
+            let callResult = try Self.callResult(
+                of: statement.items[index], transactionID: transactionID, answer: answer, isDuplicate: isDuplicate)
+            results[index] = .committed(IngestOutcome(callResult: callResult, isDuplicate: isDuplicate))
         }
         return try results.enumerated().map { ord, result in
             guard let result else {
@@ -189,13 +240,23 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         }
     }
 
-    private static func parseResponse(_ text: String?) throws -> JSONObject? {
-        guard let text else { return nil }
-        switch try JSONParser.parse(text) {
-        case .object(let object): return object
-        case .null: return nil
-        default: throw IngestStatementError(reason: "a stored response is not a JSON object")
+    /// The CALLRESULT frame for a committed CALL: around the bytes the row was
+    /// written with, or, for a duplicate, around the answer given the first time
+    /// (the only answer read back). Nil for an event.
+    private static func callResult(
+        of item: WorkItem, transactionID: Int32?, answer: String?, isDuplicate: Bool
+    ) throws -> [UInt8]? {
+        guard case .call(let row) = item else { return nil }
+        if isDuplicate {
+            guard let answer else {
+                throw IngestStatementError(reason: "the batch statement returned no answer for a duplicate")
+            }
+            return OCPPFrame.encodeCallResult(messageID: row.messageID, payloadJSON: answer.utf8)
         }
+        guard let payload = row.response.payload(transactionID: transactionID) else {
+            throw IngestStatementError(reason: "the batch statement allocated no transaction id")
+        }
+        return OCPPFrame.encodeCallResult(messageID: row.messageID, payloadJSON: payload)
     }
 }
 

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import OCPP
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -15,15 +16,12 @@ enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database refused this item's data (it was written alone to find out);
     /// retrying it would fail again.
     case rejected(String)
-    /// The item lacks what its kind needs (a programming error of the caller).
-    case invalidItem(String)
 
     var description: String {
         switch self {
         case .unavailable: "the database did not commit the message in time"
         case .shuttingDown: "the gateway is shutting down"
         case .rejected(let reason): "the database refused the message: \(reason)"
-        case .invalidItem(let reason): "invalid work item: \(reason)"
         }
     }
 }
@@ -148,20 +146,11 @@ actor IngestWriter: Service {
         }
     }
 
+    /// What the database would refuse, refused before it costs a batch. (What each
+    /// kind of row needs, its case of ``WorkItem`` holds.)
     private static func validate(_ item: WorkItem) throws(IngestError) {
-        // What the database would refuse, refused before it costs a batch.
         guard !item.payloadHoldsNUL else {
             throw .rejected("a string in the payload holds U+0000, which PostgreSQL cannot store")
-        }
-        switch item.kind {
-        case .call:
-            guard item.messageID != nil, item.action != nil, item.payloadJSON != nil else {
-                throw .invalidItem("a CALL needs a message id, an action and a payload")
-            }
-        case .connected, .disconnected:
-            guard item.transactionStart == nil else {
-                throw .invalidItem("only a CALL can start a transaction")
-            }
         }
     }
 
@@ -338,7 +327,7 @@ actor IngestWriter: Service {
                     "the database refused a message",
                     metadata: [
                         "error": "\(reason)", "station_id": "\(entry.element.stationID)",
-                        "kind": "\(entry.element.kind.rawValue)", "action": "\(entry.element.action ?? "")",
+                        "kind": "\(entry.element.kind)", "action": "\(entry.element.action?.rawValue ?? "")",
                     ])
                 return ([entry.id: .rejected(.rejected(reason))], nil)
             }
