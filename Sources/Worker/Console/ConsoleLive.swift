@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 import ServiceLifecycle
 
@@ -8,7 +9,8 @@ import ServiceLifecycle
 /// touched (or `*` when there are too many for one notice). The notice is delivered
 /// when the batch commits; one per batch keeps the commit cost flat.
 struct ConsoleNotifyHandler: InboxHandler {
-    let actions: Set<String> = ["StatusNotification", "BootNotification", "connected", "disconnected"]
+    let actions: Set<OCPPAction> = [.statusNotification, .bootNotification]
+    let events: Set<ConnectionEvent> = [.connected, .disconnected]
 
     /// More stations than this in one batch are announced as `*` (a notice holds
     /// at most 8000 bytes).

@@ -1,19 +1,33 @@
 import Foundation
+import OCPP
 import PostgresNIO
+
+/// A gateway's connect or disconnect row: its `kind`, which has no action.
+enum ConnectionEvent: String, Sendable, Hashable, CaseIterable {
+    case connected
+    case disconnected
+}
 
 /// Inbox rows one worker has claimed (locked `FOR UPDATE SKIP LOCKED`) in its open
 /// transaction: their ids, the span of their receive times, and how many there are
-/// of each action (or event kind, for connect and disconnect rows).
+/// of each action and of each connection event. The stored action text is read
+/// once, at the claim; a row whose action the protocol core does not know is in
+/// `ids` but in neither count (the applier sets it aside).
 struct ClaimedBatch: Sendable {
     var ids: [Int64]
     var earliest: Date
     var latest: Date
-    var countsByAction: [String: Int]
+    var countsByAction: [OCPPAction: Int]
+    var countsByEvent: [ConnectionEvent: Int] = [:]
 
     var isEmpty: Bool { ids.isEmpty }
 
-    func contains(anyOf actions: Set<String>) -> Bool {
+    func contains(anyOf actions: Set<OCPPAction>) -> Bool {
         countsByAction.keys.contains { actions.contains($0) }
+    }
+
+    func contains(anyOf events: Set<ConnectionEvent>) -> Bool {
+        countsByEvent.keys.contains { events.contains($0) }
     }
 
     /// `sql` with the batch bound as `$1` (ids) and `$2`, `$3` (the receive-time

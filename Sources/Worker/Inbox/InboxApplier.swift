@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OCPP
 import PostgresNIO
 
 /// Applies one batch of work rows: claim, apply, mark processed, in one transaction.
@@ -12,7 +13,8 @@ import PostgresNIO
 ///
 /// A row the database refuses (a value outside its column's range, a station deleted
 /// meanwhile: SQLSTATE classes 22 and 23), or whose payload the protocol core cannot
-/// read (``UnreadableWorkRow``), must not block the rows behind it forever:
+/// read (``UnreadableWorkRow``: its payload, or an action the core does not know),
+/// must not block the rows behind it forever:
 /// the batch is then applied row by row, each in a savepoint, and a refused row is
 /// marked processed with the reason in `apply_error`.
 struct InboxApplier: Sendable {
@@ -42,7 +44,7 @@ struct InboxApplier: Sendable {
     }
 
     static let claimSQL = """
-        SELECT id, received_at, coalesce(action, kind)
+        SELECT id, received_at, kind, action
         FROM ocpp.inbox
         WHERE processed_at IS NULL
         ORDER BY id
@@ -84,26 +86,33 @@ struct InboxApplier: Sendable {
     private func claim(on connection: PostgresConnection) async throws -> ClaimedRows {
         var ids: [Int64] = []
         var receivedAt: [Date] = []
-        var actions: [String] = []
-        var counts: [String: Int] = [:]
+        var kinds: [ClaimedRowKind] = []
+        var counts: [OCPPAction: Int] = [:]
+        var events: [ConnectionEvent: Int] = [:]
         let rows = try await connection.query(
             PostgresQuery(unsafeSQL: Self.claimSQL, binds: Self.bindings(batchSize)), logger: logger)
-        for try await (id, received, action) in rows.decode((Int64, Date, String).self) {
+        for try await (id, received, kind, action) in rows.decode((Int64, Date, String, String?).self) {
+            let row = ClaimedRowKind(id: id, kind: kind, action: action)
             ids.append(id)
             receivedAt.append(received)
-            actions.append(action)
-            counts[action, default: 0] += 1
+            kinds.append(row)
+            switch row {
+            case .call(let action): counts[action, default: 0] += 1
+            case .event(let event): events[event, default: 0] += 1
+            case .unreadable: break
+            }
         }
         let batch = ClaimedBatch(
-            ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(), countsByAction: counts)
-        return ClaimedRows(batch: batch, receivedAt: receivedAt, actions: actions)
+            ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(),
+            countsByAction: counts, countsByEvent: events)
+        return ClaimedRows(batch: batch, receivedAt: receivedAt, kinds: kinds)
     }
 
     /// Applies the batch; returns the rows refused one by one (empty when all went in).
     private func apply(_ claimed: ClaimedRows, on connection: PostgresConnection) async throws -> [RefusedRow] {
         try await connection.query("SAVEPOINT batch", logger: logger)
         do {
-            try await runHandlers(claimed.batch, on: connection)
+            try await runHandlers(claimed.batch, unreadable: claimed.unreadable, on: connection)
             return []
         } catch let error where Self.refusal(error) != nil {
             logger.warning(
@@ -116,14 +125,15 @@ struct InboxApplier: Sendable {
             let single = claimed.row(at: index)
             try await connection.query("SAVEPOINT row", logger: logger)
             do {
-                try await runHandlers(single, on: connection)
+                try await runHandlers(
+                    single, unreadable: claimed.kinds[index].unreadable.map { [$0] } ?? [], on: connection)
                 try await connection.query("RELEASE SAVEPOINT row", logger: logger)
             } catch let error where Self.refusal(error) != nil {
                 let reason = Self.refusal(error) ?? ""
                 try await connection.query("ROLLBACK TO SAVEPOINT row", logger: logger)
                 logger.error(
                     "work row set aside: \(reason)",
-                    metadata: ["inbox_id": "\(single.ids[0])", "action": "\(claimed.actions[index])"])
+                    metadata: ["inbox_id": "\(single.ids[0])", "action": "\(claimed.kinds[index])"])
                 refused.append(RefusedRow(id: single.ids[0], error: reason))
             }
         }
@@ -139,8 +149,14 @@ struct InboxApplier: Sendable {
         return nil
     }
 
-    private func runHandlers(_ batch: ClaimedBatch, on connection: PostgresConnection) async throws {
-        for handler in handlers where handler.actions.isEmpty || batch.contains(anyOf: handler.actions) {
+    /// Applies `batch`; with `unreadable` rows among it, refuses it as a payload the
+    /// core cannot read is refused, so that the rows are applied one by one and
+    /// those set aside.
+    private func runHandlers(
+        _ batch: ClaimedBatch, unreadable: [UnreadableWorkRow], on connection: PostgresConnection
+    ) async throws {
+        if let row = unreadable.first { throw row }
+        for handler in handlers where handler.applies(to: batch) {
             try await handler.apply(batch, on: connection, logger: logger)
         }
     }
@@ -167,16 +183,56 @@ struct InboxApplier: Sendable {
     }
 }
 
-/// A claimed batch with each row's receive time and action, for applying it row by row.
+/// What a claimed row holds, read once from its stored `kind` and `action`.
+private enum ClaimedRowKind: Sendable, CustomStringConvertible {
+    case call(OCPPAction)
+    case event(ConnectionEvent)
+    /// An action the protocol core does not know (a journal written by hand or by
+    /// another version): no handler could apply it, now or at any retry.
+    case unreadable(UnreadableWorkRow)
+
+    init(id: Int64, kind: String, action: String?) {
+        if let event = ConnectionEvent(rawValue: kind) {
+            self = .event(event)
+        } else if let action = action.flatMap(OCPPAction.init(rawValue:)) {
+            self = .call(action)
+        } else {
+            let text = action ?? kind
+            self = .unreadable(UnreadableWorkRow(inboxID: id, action: text, reason: "", unknownAction: true))
+        }
+    }
+
+    var unreadable: UnreadableWorkRow? {
+        if case .unreadable(let row) = self { return row }
+        return nil
+    }
+
+    var description: String {
+        switch self {
+        case .call(let action): action.rawValue
+        case .event(let event): event.rawValue
+        case .unreadable(let row): row.action
+        }
+    }
+}
+
+/// A claimed batch with each row's receive time and kind, for applying it row by row.
 private struct ClaimedRows: Sendable {
     var batch: ClaimedBatch
     var receivedAt: [Date]
-    var actions: [String]
+    var kinds: [ClaimedRowKind]
+
+    var unreadable: [UnreadableWorkRow] { kinds.compactMap(\.unreadable) }
 
     func row(at index: Int) -> ClaimedBatch {
-        ClaimedBatch(
-            ids: [batch.ids[index]], earliest: receivedAt[index], latest: receivedAt[index],
-            countsByAction: [actions[index]: 1])
+        var row = ClaimedBatch(
+            ids: [batch.ids[index]], earliest: receivedAt[index], latest: receivedAt[index], countsByAction: [:])
+        switch kinds[index] {
+        case .call(let action): row.countsByAction[action] = 1
+        case .event(let event): row.countsByEvent[event] = 1
+        case .unreadable: break
+        }
+        return row
     }
 }
 

@@ -1,4 +1,5 @@
 import Logging
+import OCPP
 import PostgresNIO
 
 /// Applies the work rows of some actions to the domain tables, inside the batch's
@@ -10,13 +11,22 @@ import PostgresNIO
 /// workers may touch the same rows, so that they wait for each other instead of
 /// deadlocking.
 protocol InboxHandler: Sendable {
-    /// The actions (or `connected`/`disconnected`) this handler applies; a batch
-    /// without any of them skips it.
-    var actions: Set<String> { get }
+    /// The actions this handler applies; a batch without any of them, and without
+    /// any of ``events``, skips it. A handler with neither runs for every batch.
+    var actions: Set<OCPPAction> { get }
+    /// The connect and disconnect rows this handler applies (most apply none).
+    var events: Set<ConnectionEvent> { get }
     func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws
 }
 
 extension InboxHandler {
+    var events: Set<ConnectionEvent> { [] }
+
+    /// Whether `batch` holds rows this handler applies.
+    func applies(to batch: ClaimedBatch) -> Bool {
+        (actions.isEmpty && events.isEmpty) || batch.contains(anyOf: actions) || batch.contains(anyOf: events)
+    }
+
     /// Runs `sql` over the batch and drains its result.
     func execute(
         _ sql: String, _ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger
@@ -29,6 +39,6 @@ extension InboxHandler {
     /// `action IN ('A', 'B')` for this handler's actions (names from the OCPP action
     /// list, never from the wire).
     var actionFilter: String {
-        "action IN (" + actions.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
+        "action IN (" + actions.map(\.rawValue).sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
     }
 }

@@ -18,7 +18,10 @@ struct WorkerMetrics: Sendable {
         batchSize.record(batch.ids.count)
         applyLatency.record(duration: duration)
         for (action, count) in batch.countsByAction {
-            rowsApplied(action).increment(by: count)
+            rowsApplied(action.rawValue).increment(by: count)
+        }
+        for (event, count) in batch.countsByEvent {
+            rowsApplied(event.rawValue).increment(by: count)
         }
     }
 

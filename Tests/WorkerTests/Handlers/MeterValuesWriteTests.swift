@@ -112,7 +112,7 @@ struct MeterValuesWriteTests {
             let ids = try await fixture.insert(Self.rows(transaction: transaction), station: station)
             let batch = ClaimedBatch(
                 ids: ids, earliest: Self.time(0), latest: Self.time(8_000_000),
-                countsByAction: ["MeterValues": 1, "StopTransaction": 1])
+                countsByAction: [.meterValues: 1, .stopTransaction: 1])
 
             await #expect(throws: (any Error).self) {
                 try await fixture.client.withTransaction(logger: TestDatabase.logger) { connection in

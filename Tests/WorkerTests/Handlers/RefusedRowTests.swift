@@ -49,4 +49,30 @@ struct RefusedRowTests {
             #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE processed_at IS NULL") == 0)
         }
     }
+
+    /// The action text is read once, at the claim: one the protocol core does not
+    /// know is set aside like an unreadable payload, and its batch applies.
+    @Test func aRowOfAnUnknownActionIsSetAsideAndTheRestOfItsBatchApplies() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let station = try await fixture.station("CP-1")
+            let ids = try await fixture.insert(
+                [
+                    .call("Heartbeat", json: [:], receivedAt: TestTime.at(61)),
+                    .call("NotAnAction", json: [:], receivedAt: TestTime.at(62)),
+                    .call(
+                        "StatusNotification", json: ["connectorId": 1, "status": "Available", "errorCode": "NoError"],
+                        receivedAt: TestTime.at(63)),
+                ], station: station)
+            #expect(try await fixture.drain() == 3)
+
+            let inbox = try await fixture.rows(
+                "SELECT id, processed_at IS NOT NULL AS processed, apply_error FROM ocpp.inbox ORDER BY id")
+            #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
+            #expect(inbox.map { $0["processed"] } == [true, true, true])
+            #expect(inbox.map { $0["apply_error"]?.string?.contains("NotAnAction") } == [nil, true, nil])
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.connectors WHERE status = 'Available'") == 1)
+            let seen = try await fixture.row("SELECT last_seen_at FROM ocpp.stations WHERE id = \(station)")
+            #expect(seen["last_seen_at"]?.date == TestTime.at(63))
+        }
+    }
 }

@@ -119,7 +119,7 @@ enum MeterValueExpansion {
         var transactionID: Int32
     }
 
-    static let actions: Set<String> = ["MeterValues", "StopTransaction"]
+    static let actions: Set<OCPPAction> = [.meterValues, .stopTransaction]
 
     /// The journal holds each request re-encoded by the gateway from what it read
     /// tolerantly (enumeration values outside their lists kept as sent): read it
@@ -129,8 +129,8 @@ enum MeterValueExpansion {
     /// Reads a journal row; nil for an action without sampled values.
     static func message(_ row: JournalRow) throws(UnreadableWorkRow) -> Message? {
         do {
-            switch row.action {
-            case "MeterValues":
+            switch OCPPAction(rawValue: row.action) {
+            case .meterValues:
                 let request = try MeterValuesRequest(json: try parse(row.payload), options: decodingOptions)
                 let transaction = request.transactionId.flatMap { $0 > 0 ? Int32(exactly: $0) : nil }
                 return Message(
@@ -138,7 +138,7 @@ enum MeterValueExpansion {
                     kind: .meterValues(
                         connectorID: try int32(request.connectorId, "connectorId"), transactionID: transaction),
                     readings: request.meterValue)
-            case "StopTransaction":
+            case .stopTransaction:
                 let request = try StopTransactionRequest(json: try parse(row.payload), options: decodingOptions)
                 return Message(
                     stationID: row.stationID, receivedAt: row.receivedAt,
@@ -278,16 +278,22 @@ enum MeterValueExpansion {
     }
 }
 
-/// A work row whose payload the protocol core cannot read: it would fail at every
-/// retry, so the applier sets it aside like a row the database refuses. The gateway
-/// journals only what it read, so this means a journal written by hand or by a
-/// different version.
+/// A work row whose payload, or whose action, the protocol core cannot read: it
+/// would fail at every retry, so the applier sets it aside like a row the database
+/// refuses. The gateway journals only what it read, so this means a journal written
+/// by hand or by a different version.
 struct UnreadableWorkRow: Error, CustomStringConvertible {
     var inboxID: Int64
     var action: String
     var reason: String
+    /// The action itself is not one of OCPP 1.6 (`reason` is then unused).
+    var unknownAction = false
 
     var description: String {
-        "the \(action) payload of work row \(inboxID) cannot be read (a value out of range, or malformed): \(reason)"
+        if unknownAction {
+            return "work row \(inboxID) names an action the protocol core does not know: \(action)"
+        }
+        return
+            "the \(action) payload of work row \(inboxID) cannot be read (a value out of range, or malformed): \(reason)"
     }
 }

@@ -25,7 +25,7 @@ import Shared
 /// take the connector of its transaction (one lookup for the batch). The hours that
 /// received values are marked stale for the rollup.
 struct MeterValuesHandler: InboxHandler {
-    let actions: Set<String> = MeterValueExpansion.actions
+    let actions: Set<OCPPAction> = MeterValueExpansion.actions
 
     /// The batch's journal rows of ``actions``, in id order.
     var journalSQL: String {

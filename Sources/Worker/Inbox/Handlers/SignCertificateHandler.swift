@@ -23,7 +23,7 @@ import X509
 /// signing, and the event, the certificate and the command are written by one
 /// statement gated on the event's insert, so a replayed batch issues nothing twice.
 struct SignCertificateHandler: InboxHandler {
-    let actions: Set<String> = ["SignCertificate"]
+    let actions: Set<OCPPAction> = [.signCertificate]
     /// nil: this worker signs nothing (OCPP_CSR_ORGANIZATION unset).
     let signing: CertificateSigning?
 

@@ -1,4 +1,5 @@
 import Logging
+import OCPP
 import PostgresNIO
 
 /// The messages that change no domain table, kept in `station_events` as sent, with
@@ -9,9 +10,9 @@ import PostgresNIO
 /// inserts nothing. (SignCertificate events are written by
 /// ``SignCertificateHandler``, with what became of the request.)
 struct StationEventHandler: InboxHandler {
-    let actions: Set<String> = [
-        "DataTransfer", "DiagnosticsStatusNotification", "FirmwareStatusNotification", "LogStatusNotification",
-        "SecurityEventNotification", "SignedFirmwareStatusNotification", "StopTransaction",
+    let actions: Set<OCPPAction> = [
+        .dataTransfer, .diagnosticsStatusNotification, .firmwareStatusNotification, .logStatusNotification,
+        .securityEventNotification, .signedFirmwareStatusNotification, .stopTransaction,
     ]
 
     var sql: String {

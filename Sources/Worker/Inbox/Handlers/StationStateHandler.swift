@@ -1,4 +1,5 @@
 import Logging
+import OCPP
 import PostgresNIO
 
 /// The `stations` row: last seen (any work row), the newest boot's details and the
@@ -18,7 +19,7 @@ import PostgresNIO
 /// events, applied late, change nothing.
 struct StationStateHandler: InboxHandler {
     /// Every batch has some: last seen is updated from any row.
-    let actions: Set<String> = []
+    let actions: Set<OCPPAction> = []
 
     static let lastSeenSQL = """
         WITH \(ClaimedBatch.rowsCTE(where: "true")),
@@ -76,10 +77,10 @@ struct StationStateHandler: InboxHandler {
 
     func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
         try await execute(Self.lastSeenSQL, batch, on: connection, logger: logger)
-        if batch.countsByAction["BootNotification", default: 0] > 0 {
+        if batch.countsByAction[.bootNotification, default: 0] > 0 {
             try await execute(Self.bootSQL, batch, on: connection, logger: logger)
         }
-        if batch.contains(anyOf: ["connected", "disconnected"]) {
+        if batch.contains(anyOf: [ConnectionEvent.connected, .disconnected]) {
             try await execute(Self.presenceSQL, batch, on: connection, logger: logger)
         }
     }

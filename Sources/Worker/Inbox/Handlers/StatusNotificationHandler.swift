@@ -1,4 +1,5 @@
 import Logging
+import OCPP
 import PostgresNIO
 
 /// StatusNotification: the connector's current status, and its history.
@@ -8,7 +9,7 @@ import PostgresNIO
 /// an older notification applied late overwrites nothing. Every notification is
 /// appended to `status_events`, whose key makes a replay insert nothing.
 struct StatusNotificationHandler: InboxHandler {
-    let actions: Set<String> = ["StatusNotification"]
+    let actions: Set<OCPPAction> = [.statusNotification]
 
     static let statuses = """
         statuses AS (

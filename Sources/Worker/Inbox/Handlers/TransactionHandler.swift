@@ -1,4 +1,5 @@
 import Logging
+import OCPP
 import PostgresNIO
 
 /// StartTransaction and StopTransaction, merged into one `transactions` row
@@ -14,7 +15,7 @@ import PostgresNIO
 /// merged anywhere here: ``StationEventHandler`` keeps it, and its meter values are
 /// stored by ``MeterValuesHandler``.
 struct TransactionHandler: InboxHandler {
-    let actions: Set<String> = ["StartTransaction", "StopTransaction"]
+    let actions: Set<OCPPAction> = [.startTransaction, .stopTransaction]
 
     /// Creates the rows, or adds a reservation; locks every referenced row in id order.
     var mergeStartsSQL: String {
@@ -73,7 +74,7 @@ struct TransactionHandler: InboxHandler {
 
     func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
         try await execute(mergeStartsSQL, batch, on: connection, logger: logger)
-        if batch.countsByAction["StopTransaction", default: 0] > 0 {
+        if batch.countsByAction[.stopTransaction, default: 0] > 0 {
             try await execute(mergeStopsSQL, batch, on: connection, logger: logger)
         }
     }
