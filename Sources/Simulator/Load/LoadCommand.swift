@@ -15,7 +15,8 @@ struct LoadCommand: AsyncParsableCommand {
             has an intended send time, and its latency runs from that time to its CALLRESULT or CALLERROR, \
             so a slow server cannot hide behind messages that were never sent. With --journal the \
             acknowledged transactions and sampled values are written for `verify`; --verify checks them \
-            at the end.
+            at the end. With --mix meter-values each station starts one transaction and then sends only \
+            MeterValues with ten sampled values (to measure what one such message costs).
             """)
 
     @OptionGroup var fleet: FleetOptions
@@ -25,6 +26,12 @@ struct LoadCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds of scheduled traffic (after every station has booted).")
     var duration: Double = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "What the stations send: charging (the realistic cycle) or meter-values (one StartTransaction, "
+                + "then only MeterValues with ten sampled values).", valueName: "mix"))
+    var mix = StationTraffic.Mix.charging
 
     @Option(help: "Write what was acknowledged to this file (for `verify`).")
     var journal: String?
@@ -49,9 +56,10 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         let stations = fleet.stations ?? 100
         FileDescriptorLimit.raise(toAtLeast: stations + 256)
+        var settings = try fleet.settings(defaultPrefix: "SIM-")
+        settings.mix = mix
         let run = LoadRun(
-            stations: stations, settings: try fleet.settings(defaultPrefix: "SIM-"), rampRate: fleet.rampRate,
-            rate: rate, duration: .seconds(duration))
+            stations: stations, settings: settings, rampRate: fleet.rampRate, rate: rate, duration: .seconds(duration))
         let outcome = try await run.execute()
         print(json ? outcome.report.json : outcome.report.table)
         if let journal { try outcome.journal.write(to: URL(fileURLWithPath: journal)) }
@@ -106,3 +114,5 @@ struct LoadRun: Sendable {
         }
     }
 }
+
+extension StationTraffic.Mix: ExpressibleByArgument {}

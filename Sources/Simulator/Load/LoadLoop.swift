@@ -13,6 +13,8 @@ struct StationFleetSettings: Sendable {
     /// Passwords by identity (`ocpp-sim --credentials`, from `ocpp-worker provision`).
     var passwords: [String: String] = [:]
     var sourceAddresses: SourceAddresses?
+    /// What the stations send on their scheduled turns (`ocpp-sim load --mix`).
+    var mix = StationTraffic.Mix.charging
     /// A CALL unanswered this long is given up (OCPP has no fixed value; 30 s is common).
     var callTimeout = TimeAmount.seconds(30)
     /// After a connection ends (with jitter of up to as much again).

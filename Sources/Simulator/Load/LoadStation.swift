@@ -41,7 +41,7 @@ final class LoadStation: WebSocketSession {
     private(set) var outstanding: OutstandingCall?
     private var channel: (any Channel)?
     var chargePoint: ChargePoint
-    var traffic = StationTraffic()
+    var traffic: StationTraffic
     /// Which of the fleet's endpoints this station uses now (taken modulo their count).
     var endpointIndex: Int
     private var nextMessageNumber: UInt64 = 0
@@ -55,6 +55,7 @@ final class LoadStation: WebSocketSession {
         self.loop = loop
         self.chargePoint = chargePoint
         self.endpointIndex = index
+        self.traffic = StationTraffic(mix: loop.settings.mix)
     }
 
     var isIdle: Bool { outstanding == nil && backlog.isEmpty }

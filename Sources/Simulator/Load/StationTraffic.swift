@@ -6,7 +6,19 @@ import Shared
 /// plug in (StatusNotification Preparing), StartTransaction, Charging, MeterValues
 /// with ten sampled values for a while, StopTransaction, Available, and a Heartbeat
 /// now and then. MeterValues are most of the traffic, as on a real network.
+///
+/// With ``Mix/meterValues`` a station starts one transaction and then sends only
+/// MeterValues with ten sampled values, with no Heartbeat: a fixed message for
+/// measuring what one such message costs the central system.
 struct StationTraffic {
+    /// What a station sends (`ocpp-sim load --mix`).
+    enum Mix: String, CaseIterable, Sendable {
+        /// The charging cycle above.
+        case charging
+        /// StartTransaction once, then MeterValues(10) for ever.
+        case meterValues = "meter-values"
+    }
+
     enum Step {
         case plugIn
         case start
@@ -23,7 +35,8 @@ struct StationTraffic {
     /// The simulated time a reading covers, for the energy register (11 kW for 60 s).
     static let energyPerReadingWh = 183
 
-    private(set) var step = Step.plugIn
+    let mix: Mix
+    private(set) var step: Step
     private(set) var transactionID: Int?
     private(set) var connectorStatus = ChargePointStatus.available
     private var turns = 0
@@ -32,9 +45,14 @@ struct StationTraffic {
     /// Each message's timestamp is later than the last (the store keys readings by time).
     private var lastTimestampMilliseconds: Int64 = 0
 
+    init(mix: Mix = .charging) {
+        self.mix = mix
+        step = mix == .meterValues ? .start : .plugIn
+    }
+
     mutating func nextMessage(identity: String, index: Int, messageID: String) -> (LoadStation.CallKind, [UInt8]) {
         turns += 1
-        if turns % Self.heartbeatEvery == 0 {
+        if mix == .charging, turns % Self.heartbeatEvery == 0 {
             return (.heartbeat, OCPPFrame.encodeCall(messageID: messageID, request: HeartbeatRequest()))
         }
         let now = nextTimestamp()
@@ -61,7 +79,8 @@ struct StationTraffic {
             return (.start(request), OCPPFrame.encodeCall(messageID: messageID, request: request))
         case .meter(let remaining):
             guard let transactionID, remaining > 0 else { return stopMessage(messageID: messageID, at: now) }
-            step = .meter(remaining: remaining - 1)
+            // Meter-values traffic never stops its transaction.
+            step = .meter(remaining: mix == .meterValues ? remaining : remaining - 1)
             meterWh += Self.energyPerReadingWh
             readings += 1
             let sample = MeterSampler.sample(
@@ -90,7 +109,13 @@ struct StationTraffic {
     mutating func started(_ response: StartTransactionResponse) {
         transactionID = response.transactionId
         readings = 0
-        step = response.idTagInfo.status == .accepted ? .charging : .stop
+        step =
+            switch (response.idTagInfo.status == .accepted, mix) {
+            case (true, .charging): .charging
+            // Straight to the readings: no StatusNotification, so that nearly every message is a MeterValues.
+            case (true, .meterValues): .meter(remaining: 1)
+            case (false, _): .stop
+            }
     }
 
     mutating func stopped() {
