@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Runs the worker's drain loops, `wakeups.count` of them, each applying one batch
 /// at a time on its own connection (claims skip each other's rows).
@@ -9,7 +10,8 @@ import ServiceLifecycle
 /// the poll interval passes, and then lets rows gather for `batchDelay` before it
 /// claims again. A failed batch (the database went away, a deadlock) is
 /// retried after a growing pause; the pool reconnects by itself. On graceful
-/// shutdown each loop finishes and commits the batch in hand, then ends.
+/// shutdown each loop finishes and commits the batch in hand, then ends; it waits
+/// for that batch at most `shutdownGrace`, and not at all once cancelled.
 struct InboxDrainer: Service {
     let applier: InboxApplier
     /// One per drain loop; the listener signals them all.
@@ -17,6 +19,10 @@ struct InboxDrainer: Service {
     let pollInterval: Duration
     /// After a short batch, how long rows gather once the loop is woken.
     var batchDelay = Duration.zero
+    /// How long graceful shutdown waits for the batch in hand. A batch abandoned
+    /// then rolls back when the pool closes its connection; its rows stay for the
+    /// next claim.
+    var shutdownGrace = Duration.seconds(5)
     let logger: Logger
 
     func run() async throws {
@@ -31,7 +37,7 @@ struct InboxDrainer: Service {
         var backoff = Duration.milliseconds(100)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let batch = try await applier.applyNextBatch()
+                let batch = try await applyNextBatch()
                 backoff = .milliseconds(100)
                 if batch.ids.count < applier.batchSize {
                     await pause(pollInterval, wakeup: wakeup)
@@ -42,6 +48,7 @@ struct InboxDrainer: Service {
                     }
                 }
             } catch {
+                guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
                 logger.warning("applying work rows failed, retrying: \(String(reflecting: error))")
                 await pause(backoff, wakeup: wakeup)
                 backoff = min(backoff * 2, .seconds(5))
@@ -49,7 +56,75 @@ struct InboxDrainer: Service {
         }
     }
 
+    /// The next batch, applied in a task of its own that this loop can stop waiting
+    /// for. PostgresNIO does not cancel a query in flight, and after the database
+    /// went away a query on a connection it terminated could wait for ever: the
+    /// loop waited with it, past the group's shutdown timeout and past its
+    /// cancellation, and ServiceLifecycle then killed the whole process.
+    private func applyNextBatch() async throws -> ClaimedBatch {
+        let applying = Task { try await applier.applyNextBatch() }
+        let outcome = Outcome()
+        return try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    outcome.wait(with: continuation)
+                    Task { outcome.finish(with: await applying.result) }
+                }
+            } onGracefulShutdown: { [shutdownGrace] in
+                Task {
+                    try? await Task.sleep(for: shutdownGrace)
+                    applying.cancel()
+                    outcome.finish(with: .failure(CancellationError()))
+                }
+            }
+        } onCancel: {
+            applying.cancel()
+            outcome.finish(with: .failure(CancellationError()))
+        }
+    }
+
     private func pause(_ duration: Duration, wakeup: Wakeup) async {
         await cancelWhenGracefulShutdown { await wakeup.wait(upTo: duration) }
+    }
+}
+
+/// Whichever ends first, the batch or the wait for it (shutdown): resumes the
+/// drain loop once, also when the end comes before the loop waits.
+private final class Outcome: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<ClaimedBatch, any Error>)
+        case finished(Result<ClaimedBatch, any Error>)
+        case resumed
+    }
+
+    private let state = Mutex(State.idle)
+
+    func wait(with continuation: CheckedContinuation<ClaimedBatch, any Error>) {
+        let early = state.withLock { state -> Result<ClaimedBatch, any Error>? in
+            guard case .finished(let result) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .resumed
+            return result
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func finish(with result: Result<ClaimedBatch, any Error>) {
+        let waiting = state.withLock { state -> CheckedContinuation<ClaimedBatch, any Error>? in
+            switch state {
+            case .idle:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .resumed
+                return continuation
+            case .finished, .resumed:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
     }
 }
