@@ -9,7 +9,7 @@
 //
 //   bytes -> OCPPFrame.decode
 //     FrameError        -> error.reply -> OCPPFrame.encodeCallError        (sent back)
-//     CALL              -> Call.decodeRequest(receivedBy: .centralSystem)  (strict and lenient)
+//     CALL              -> Call.decodeStationRequest()                     (strict and lenient)
 //         ValidationError -> CallError(messageID:validationError:) -> encodeCallError (sent back)
 //         request         -> the payload re-written as the inbox row / digest does
 //                         -> CallHandler.prepare -> WorkItem -> IngestBatchStatement.makeBindings
@@ -217,15 +217,27 @@ enum FrameFuzz {
         var strictRequest: (any OCPPRequest)?
         for options in [DecodingOptions.strict, .tolerant] {
             do {
-                let request = try call.decodeRequest(receivedBy: .centralSystem, options: options)
-                check(type(of: request).action.rawValue == call.action, "decoded a request of another action")
+                let stationRequest = try call.decodeStationRequest(options: options)
+                let request = stationRequest.request
+                check(stationRequest.action.rawValue == call.action, "decoded a request of another action")
+                check(
+                    type(of: request).action == stationRequest.action, "a station request's case carries another action"
+                )
+                check(
+                    stationRequest.jsonBytes == request.jsonBytes,
+                    "a station request writes other bytes than its request")
+                // The untyped decoding (the charge point's side uses it) reads the same.
+                let untyped = try? call.decodeRequest(receivedBy: .centralSystem, options: options)
+                check(
+                    untyped.map { AnyHashable($0) } == AnyHashable(request),
+                    "the typed and the untyped decoding read the CALL differently")
                 check(
                     type(of: request).action.directions.contains(.chargePointToCentralSystem),
                     "the central system accepted a CALL it never receives")
                 checkRoundTrip(request, options: options)
                 checkStationTime(request)
                 // What the gateway does next with it, up to the bound batch statement.
-                IngestFuzz.run(request, call: call)
+                IngestFuzz.run(stationRequest, call: call)
                 if options.isTolerant {
                     if let strictRequest {
                         check(

@@ -34,8 +34,8 @@ enum IngestFuzz {
 
     /// Takes a request the decoder accepted (`call` is its frame) the rest of the
     /// gateway's way, up to the bound batch statement.
-    static func run(_ request: any OCPPRequest, call: Call) {
-        let action = type(of: request).action
+    static func run(_ request: StationRequest, call: Call) {
+        let action = request.action
         // Varies with the frame, so that every registration status and id tag answer
         // is reached.
         let station = StationContext(
@@ -53,12 +53,12 @@ enum IngestFuzz {
             fail("CallHandler.prepare refused a decoded \(action.rawValue): \(String(reflecting: error))")
         }
         check(
-            prepared.stationTime == FrameFuzz.stationTime(of: request),
+            prepared.stationTime == FrameFuzz.stationTime(of: request.request),
             "CallHandler took another station time than the message's")
         check(
             (prepared.response.transactionStart != nil) == (action == .startTransaction),
             "a transaction start key for \(action.rawValue)")
-        if let start = prepared.response.transactionStart, let request = request as? StartTransactionRequest {
+        if let start = prepared.response.transactionStart, case .startTransaction(let request) = request {
             check(
                 Int(start.connectorID) == request.connectorId && start.idTag == request.idTag
                     && start.startedAt == request.timestamp && start.meterStart == request.meterStart,
@@ -74,7 +74,7 @@ enum IngestFuzz {
 
         // 2. The work item, as the connection makes it.
         let row = StationCallRow(
-            request: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
+            request: request.request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
             prepared: prepared)
         let item = WorkItem.call(row)
         check(row.action == action, "the work item is not this CALL")
@@ -116,7 +116,7 @@ enum IngestFuzz {
 
     /// Runs the async `CallHandler.prepare` to its end. The in-memory reads never
     /// suspend for long, and a BootNotification has no storm budget here (no sleep).
-    static func prepare(_ request: any OCPPRequest, station: StationContext) -> Result<PreparedCall, any Error> {
+    static func prepare(_ request: StationRequest, station: StationContext) -> Result<PreparedCall, any Error> {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -1,5 +1,4 @@
 import Foundation
-import OCPP
 import Shared
 import Testing
 

@@ -1,4 +1,3 @@
-import OCPP
 import Shared
 import Testing
 

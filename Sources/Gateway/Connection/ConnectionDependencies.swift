@@ -5,7 +5,7 @@ import Shared
 
 /// Prepares the answer to a validated CALL (``CallHandler``).
 protocol CallPreparing: Sendable {
-    func prepare(_ request: any OCPPRequest, station: StationContext, receivedAt: Date) async throws -> PreparedCall
+    func prepare(_ request: StationRequest, station: StationContext, receivedAt: Date) async throws -> PreparedCall
 }
 
 /// Makes work rows durable (``IngestWriter``).

@@ -92,16 +92,16 @@ actor StationConnection {
     }
 
     private func handle(_ call: Call, receivedAt: Date) async {
-        let request: any OCPPRequest
+        let request: StationRequest
         do {
-            request = try call.decodeRequest(receivedBy: .centralSystem, options: decodingOptions)
+            request = try call.decodeStationRequest(options: decodingOptions)
         } catch {
             logger.notice("refused \(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown action"): \(error)")
             dependencies.metrics.message(OCPPAction(rawValue: call.action)?.rawValue ?? "unknown", outcome: "error")
             await send(callError: CallError(messageID: call.messageID, validationError: error))
             return
         }
-        let action = type(of: request).action
+        let action = request.action
         // OCPP 1.6 section 4.2.1: until its BootNotification is accepted a station
         // may send nothing else. The answer follows OCPP 2.0.1's rule (B02.FR.09).
         guard registration == .accepted || action == .bootNotification else {
@@ -116,7 +116,8 @@ actor StationConnection {
             // The request is journaled as read (canonical JSON: UTC date-times, quirks
             // normalized), so that the worker can apply whatever was acknowledged.
             let row = StationCallRow(
-                request: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
+                request: request.request, stationID: station.stationID, receivedAt: receivedAt,
+                messageID: call.messageID,
                 prepared: prepared)
             // Valid JSON, but PostgreSQL's JSON types cannot hold it: a retry would
             // fail the same way, so this is the station's error, not ours.

@@ -90,54 +90,45 @@ struct CallHandler: Sendable {
             registrations: PostgresRegistrationLookup(client: client, logger: logger))
     }
 
-    /// The answer to `request`, received from `station` at `receivedAt`.
+    /// The answer to `request`, received from `station` at `receivedAt`: one case per
+    /// action a station sends (the decoder refused the others with NotSupported).
     ///
-    /// Throws ``CallHandlerError/notChargePointInitiated(_:)`` for an action a
-    /// station never sends (the caller refuses those with NotSupported before), and
-    /// whatever a database read throws (the caller answers InternalError, and the
-    /// station retries).
+    /// Throws whatever a database read throws (the caller answers InternalError, and
+    /// the station retries).
     func prepare(
-        _ request: any OCPPRequest, station: StationContext, receivedAt: Date
+        _ request: StationRequest, station: StationContext, receivedAt: Date
     ) async throws
         -> PreparedCall
     {
-        let action = type(of: request).action
-        switch action {
-        case .authorize:
-            return try await authorize(cast(request), station: station)
+        switch request {
+        case .authorize(let request):
+            return try await authorize(request, station: station)
         case .bootNotification:
             return try await bootNotification(station: station, receivedAt: receivedAt)
         case .dataTransfer:
             return PreparedCall(response: try Self.payload(DataTransferResponse(status: .accepted)))
         case .heartbeat:
             return PreparedCall(response: try Self.payload(HeartbeatResponse(currentTime: receivedAt)))
-        case .meterValues:
-            return try meterValues(cast(request))
-        case .startTransaction:
-            return try await startTransaction(cast(request), station: station)
-        case .statusNotification:
-            return try statusNotification(cast(request))
-        case .stopTransaction:
-            return try await stopTransaction(cast(request), station: station)
+        case .meterValues(let request):
+            return try meterValues(request)
+        case .startTransaction(let request):
+            return try await startTransaction(request, station: station)
+        case .statusNotification(let request):
+            return try statusNotification(request)
+        case .stopTransaction(let request):
+            return try await stopTransaction(request, station: station)
         case .diagnosticsStatusNotification:
             return PreparedCall(response: try Self.payload(DiagnosticsStatusNotificationResponse()))
         case .firmwareStatusNotification:
             return PreparedCall(response: try Self.payload(FirmwareStatusNotificationResponse()))
         case .logStatusNotification:
             return PreparedCall(response: try Self.payload(LogStatusNotificationResponse()))
-        case .securityEventNotification:
-            return try securityEventNotification(cast(request))
-        case .signCertificate:
-            return try signCertificate(cast(request), station: station)
+        case .securityEventNotification(let request):
+            return try securityEventNotification(request)
+        case .signCertificate(let request):
+            return try signCertificate(request, station: station)
         case .signedFirmwareStatusNotification:
             return PreparedCall(response: try Self.payload(SignedFirmwareStatusNotificationResponse()))
-        case .changeAvailability, .changeConfiguration, .clearCache, .getConfiguration, .remoteStartTransaction,
-            .remoteStopTransaction, .reset, .unlockConnector, .getDiagnostics, .updateFirmware,
-            .getLocalListVersion, .sendLocalList, .cancelReservation, .reserveNow, .clearChargingProfile,
-            .getCompositeSchedule, .setChargingProfile, .triggerMessage, .certificateSigned, .deleteCertificate,
-            .extendedTriggerMessage, .getInstalledCertificateIds, .getLog, .installCertificate,
-            .signedUpdateFirmware:
-            throw CallHandlerError.notChargePointInitiated(action)
         }
     }
 
@@ -236,14 +227,6 @@ struct CallHandler: Sendable {
             throw CallHandlerError.notAnObject(String(describing: type(of: response)))
         }
         return .complete(bytes)
-    }
-
-    private func cast<Request: OCPPRequest>(_ request: any OCPPRequest) throws -> Request {
-        guard let typed = request as? Request else {
-            throw CallHandlerError.unexpectedRequestType(
-                type(of: request).action, String(describing: type(of: request)))
-        }
-        return typed
     }
 }
 
