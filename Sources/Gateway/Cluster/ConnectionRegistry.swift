@@ -15,10 +15,10 @@ actor ConnectionRegistry {
         return previous
     }
 
-    /// Removes a connection, unless a newer one has taken its place.
-    func remove(_ connection: StationConnection) {
-        if connections[connection.station.stationID] === connection {
-            connections[connection.station.stationID] = nil
+    /// Removes a session's connection, unless a newer one has taken its place.
+    func remove(stationID: Int64, sessionID: UUID) {
+        if connections[stationID]?.sessionID == sessionID {
+            connections[stationID] = nil
         }
     }
 

@@ -83,7 +83,7 @@ struct GatewayPresence: Service {
                 return
             }
             metrics.takeovers.increment()
-            await connection.close(code: .normalClosure, reason: "replaced by a new connection")
+            connection.close(code: .normalClosure, reason: "replaced by a new connection")
         case .outbound(let stationID):
             // The session may have ended since the notice was sent: then the command
             // waits for the station's next connection.
@@ -113,7 +113,7 @@ struct GatewayPresence: Service {
         }
         for connection in local
         where !live.contains(SessionKey(stationID: connection.station.stationID, sessionID: connection.sessionID)) {
-            await connection.close(code: .normalClosure, reason: "the session is no longer live here; reconnect")
+            connection.close(code: .normalClosure, reason: "the session is no longer live here; reconnect")
         }
     }
 

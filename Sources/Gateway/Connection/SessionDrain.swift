@@ -24,14 +24,13 @@ final class SessionDrain: Sendable {
     func run() async {
         guard !draining.exchange(true, ordering: .sequentiallyConsistent) else { return }
         // Set before the registry is read: a session registering now either is in
-        // the list or sees the flag (``StationSession``).
+        // the list or sees the flag (``SessionSteps/open(_:)``).
         let connections = await registry.all.shuffled()
         let start = ContinuousClock.now
-        await withDiscardingTaskGroup { group in
-            for (index, connection) in connections.enumerated() {
-                try? await Task.sleep(until: start + duration * (Double(index) / Double(connections.count)))
-                group.addTask { await connection.close(code: .goingAway, reason: "the gateway is shutting down") }
-            }
+        let close = StationSessionStateMachine.shutdownClose
+        for (index, connection) in connections.enumerated() {
+            try? await Task.sleep(until: start + duration * (Double(index) / Double(connections.count)))
+            connection.close(code: close.code, reason: close.reason)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import OCPP
 import Shared
 
@@ -12,17 +13,19 @@ struct StationSessions: Sendable {
     var maxMessageRate = 0
     var messageBurst = 1
 
-    /// The session of a socket just accepted for `station`; it records the session
-    /// and lets the socket read once that is done.
+    /// The session of a socket just accepted for `station`, on the socket's event
+    /// loop; it records the session and lets the socket read once that is done.
     func start(
         station: StationContext, registration: RegistrationStatus, subprotocol: String?, remoteAddress: String?,
         socket: StationSocket, logger: Logger
-    ) -> StationSession {
+    ) -> StationSessionHandler {
         var logger = logger
         logger[metadataKey: "station"] = "\(station.identity)"
-        let session = StationSession(
-            sessions: self, station: station, remoteAddress: remoteAddress, socket: socket, logger: logger)
-        session.start(registration: registration, subprotocol: subprotocol)
+        let session = StationSessionHandler(
+            sessions: self, station: station, registration: registration, hasSubprotocol: subprotocol != nil,
+            remoteAddress: remoteAddress, socket: socket.handlerOnLoop, eventLoop: socket.channel.eventLoop,
+            logger: logger)
+        session.start()
         return session
     }
 }

@@ -10,7 +10,7 @@ enum StationSocketMessage: Sendable, Equatable {
 
 /// What a station's socket tells its session, on the channel's event loop. Each
 /// call must return at once; the work it starts runs in a task.
-protocol StationSocketDelegate: Sendable {
+protocol StationSocketDelegate {
     /// A complete message. Nothing more is handed over or read from the socket
     /// until ``StationSocket/ready()``.
     func socket(_ socket: StationSocket, received message: StationSocketMessage)
@@ -30,6 +30,9 @@ final class StationSocket: Sendable {
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
     }
+
+    /// The handler itself, for a caller already on the channel's event loop.
+    var handlerOnLoop: StationSocketHandler { handler.value }
 
     /// Writes a text message; returns once it is handed to the operating system,
     /// so a station that does not read holds its session back rather than filling
