@@ -70,9 +70,12 @@ enum FrameFuzz {
             check(viaLazy == raw, "decode(non-contiguous sequence) differs from decode(UnsafeRawBufferPointer)")
         }
 
-        // 3. What the gateway really gets: a WebSocket text message is a Swift String
-        //    (ill-formed UTF-8 already repaired to U+FFFD by the time it is a String),
-        //    decoded with `OCPPFrame.decode(text.utf8)`.
+        // 3. What the gateway really gets: a WebSocket text message is a Swift String,
+        //    decoded with `OCPPFrame.decode(text.utf8)`. The socket closes a connection
+        //    that sends ill-formed UTF-8 (1007, StationSocketHandler; `validateUTF8` is
+        //    on and has no setting), so such bytes never reach the decoder; their
+        //    repaired form (U+FFFD in place of each bad sequence) is valid UTF-8 a
+        //    station may send, and is checked as one more input.
         let text = String(decoding: array, as: UTF8.self)
         let viaString = decode { () throws(FrameError) in try OCPPFrame.decode(text.utf8) }
         if isUTF8 {

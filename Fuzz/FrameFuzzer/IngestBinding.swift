@@ -155,16 +155,25 @@ enum IngestFuzz {
 
 /// `IdTagAuthorizing` in memory: the answer depends on the tag only, so that every
 /// status, and both optional members present or not, are reached.
+///
+/// Only answers the production authorizer can give: its `parentIdTag` is the stored
+/// `ocpp.id_tags.parent_id_tag`, which the schema holds to 20 characters
+/// (`CHECK (length(parent_id_tag) <= 20)`, sql/0001_schema.sql). The tag received is
+/// not bounded so: tolerant decoding (OCPP_LENIENT) keeps an idTag of up to
+/// `DecodingOptions.tolerantStringCap` characters, and echoing such a tag whole made an
+/// Authorize answer no gateway sends (found as a "UTF-8" crash: an idTag of 20
+/// ill-formed bytes, repaired to 20 U+FFFD, plus 3 others; 21 ASCII characters do the same).
 struct FuzzAuthorizer: IdTagAuthorizing {
     func authorize(
         _ idTag: String, station: StationContext, purpose: AuthorizationPurpose
     ) async throws -> IdTagInfo {
         let statuses = AuthorizationStatus.allCases
         let length = idTag.utf8.count
+        let parent = String(String.UnicodeScalarView(idTag.unicodeScalars.prefix(20)))
         return IdTagInfo(
             status: statuses[length % statuses.count],
             expiryDate: length % 2 == 0 ? Date(timeIntervalSince1970: 1_800_000_000) : nil,
-            parentIdTag: length % 3 == 0 ? idTag : nil)
+            parentIdTag: length % 3 == 0 ? parent : nil)
     }
 }
 

@@ -197,3 +197,63 @@ struct InboundRoutingTests {
         #expect(OCPPAction.allCases.filter { $0.profile == .security }.count == 11)
     }
 }
+
+/// Strings the decoder hands on are valid UTF-8 and write back as the bytes received:
+/// ill-formed UTF-8 in a string is refused (FormationViolation), never repaired into
+/// other text, whichever way the bytes come in (the fuzz finding of an Authorize whose
+/// idTag held ill-formed bytes).
+@Suite("Frames with ill-formed UTF-8")
+struct FrameUTF8Tests {
+    /// `[2,"1","Authorize",{"idTag":"…"}]` around `idTag`'s raw bytes.
+    static func authorize(idTag: [UInt8]) -> [UInt8] {
+        Array(#"[2,"1","Authorize",{"idTag":""#.utf8) + idTag + Array(#""}]"#.utf8)
+    }
+
+    @Test(
+        arguments: [
+            // The fuzzer's input: a truncated sequence, lone continuation bytes, 0xFF.
+            [0xC3, 0x5B, 0x34, 0x2C, 0x80, 0x80] + [UInt8](repeating: 0xFF, count: 15) + [0x80, 0x80],
+            [0xC3, 0x28],  // a lead byte without its continuation
+            [0xC0, 0xAF],  // an overlong "/"
+            [0xED, 0xA0, 0x80],  // a surrogate (U+D800)
+            [0xF4, 0x90, 0x80, 0x80],  // beyond U+10FFFF
+            Array("a\\n".utf8) + [0xC3],  // after an escape: the copying path
+        ] as [[UInt8]])
+    func refusedAsFormationViolation(idTag: [UInt8]) {
+        let bytes = Self.authorize(idTag: idTag)
+        #expect(!bytes.withUnsafeBytes { UTF8Validation.isValid($0) })
+        // The contiguous path (the raw buffer) and the copying one (any sequence).
+        #expect(Self.refusal { () throws(FrameError) in try OCPPFrame.decode(bytes) } == .formationViolation)
+        #expect(
+            Self.refusal { () throws(FrameError) in try OCPPFrame.decode(bytes.lazy.map { $0 }) } == .formationViolation
+        )
+    }
+
+    /// The code of the decoder's refusal; nil when it accepted the frame.
+    static func refusal(_ decode: () throws(FrameError) -> OCPPFrame) -> OCPPErrorCode? {
+        do {
+            _ = try decode()
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test func validNonASCIIStringsRoundTrip() throws {
+        // U+FFFD, what a repairing reader would have made of the bytes above, is text a
+        // station may send: accepted, and written back byte for byte.
+        let idTag = "\u{FFFD}é€😀\u{FFFD}"
+        let bytes = Self.authorize(idTag: Array(idTag.utf8))
+        guard case .call(let call) = try OCPPFrame.decode(bytes) else {
+            Issue.record("not a CALL")
+            return
+        }
+        guard case .authorize(let request) = try call.decodeStationRequest() else {
+            Issue.record("not an Authorize")
+            return
+        }
+        #expect(request.idTag == idTag)
+        #expect(Array(request.idTag.utf8) == Array(idTag.utf8))
+        #expect(OCPPFrame.call(call).bytes == bytes)
+    }
+}
