@@ -74,7 +74,7 @@ enum IngestFuzz {
 
         // 2. The work item, as the connection makes it.
         let row = StationCallRow(
-            request: request.request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
+            request: request, stationID: station.stationID, receivedAt: receivedAt, messageID: call.messageID,
             prepared: prepared)
         let item = WorkItem.call(row)
         check(row.action == action, "the work item is not this CALL")

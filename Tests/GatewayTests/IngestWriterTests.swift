@@ -23,8 +23,8 @@ struct IngestWriterTests {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let time = Date(timeIntervalSince1970: 1_700_000_000.25)
-            let request = try OCPPAction.statusNotification.decodeRequest(
-                ["connectorId": 1, "status": "Available", "errorCode": "NoError"])
+            let request = StationRequest.statusNotification(
+                StatusNotificationRequest(connectorId: 1, errorCode: .noError, status: .available))
             let call = StationCallRow(
                 request: request, stationID: station, receivedAt: Date(), messageID: "m-1",
                 prepared: PreparedCall(response: .complete(Array("{}".utf8)), stationTime: time))
@@ -219,7 +219,8 @@ struct IngestWriterTests {
             let bytes = Array(#"{"status":"Accepted","data":"x\u00e9"}"#.utf8)
             let fresh = WorkItem.call(
                 StationCallRow(
-                    request: DataTransferRequest(vendorId: "test"), stationID: station, receivedAt: Date(),
+                    request: .dataTransfer(DataTransferRequest(vendorId: "test")), stationID: station,
+                    receivedAt: Date(),
                     messageID: "m-1", prepared: PreparedCall(response: .complete(bytes))))
             let outcome = try await writer.submit(fresh)
             #expect(outcome.callResult == OCPPFrame.encodeCallResult(messageID: "m-1", payloadJSON: bytes))
@@ -643,7 +644,7 @@ private func makeStation(_ client: PostgresClient, identity: String = "CP-1") as
 private func freshCall(station: Int64, id: String, content: JSONValue, response: JSONValue) -> WorkItem {
     .call(
         StationCallRow(
-            request: DataTransferRequest(vendorId: "test", data: json(content)), stationID: station,
+            request: .dataTransfer(DataTransferRequest(vendorId: "test", data: json(content))), stationID: station,
             receivedAt: Date(), messageID: id, prepared: PreparedCall(response: encoded(response))))
 }
 
@@ -654,7 +655,7 @@ private func keyedCall(station: Int64, id: String, content: JSONValue, response:
         timestamp: Date(timeIntervalSince1970: 1_700_000_000), sampledValue: [SampledValue(value: json(content))])
     return .call(
         StationCallRow(
-            request: MeterValuesRequest(connectorId: 1, meterValue: [reading]), stationID: station,
+            request: .meterValues(MeterValuesRequest(connectorId: 1, meterValue: [reading])), stationID: station,
             receivedAt: Date(), messageID: id, prepared: PreparedCall(response: encoded(response))))
 }
 
@@ -680,7 +681,7 @@ private func startTransaction(
         connectorId: Int(key.connectorID), idTag: key.idTag, meterStart: key.meterStart, timestamp: key.startedAt)
     return .call(
         StationCallRow(
-            request: request, stationID: station, receivedAt: Date(), messageID: id,
+            request: .startTransaction(request), stationID: station, receivedAt: Date(), messageID: id,
             prepared: PreparedCall(
                 response: .transactionStart(idTagInfo: idTagInfo, key: key), stationTime: key.startedAt)))
 }

@@ -32,7 +32,7 @@ struct CallDispatch: Sendable {
             // The request is journaled as read (canonical JSON: UTC date-times, quirks
             // normalized), so that the worker can apply whatever was acknowledged.
             let row = StationCallRow(
-                request: request.request, stationID: station.stationID, receivedAt: receivedAt,
+                request: request, stationID: station.stationID, receivedAt: receivedAt,
                 messageID: call.messageID, prepared: prepared)
             // Valid JSON, but PostgreSQL's JSON types cannot hold it: a retry would
             // fail the same way, so this is the station's error, not ours.

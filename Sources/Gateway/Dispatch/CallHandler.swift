@@ -233,10 +233,6 @@ struct CallHandler: Sendable {
 /// A request the handler cannot answer: a mistake of the caller, never of the
 /// station.
 enum CallHandlerError: Error, Equatable, CustomStringConvertible {
-    /// A central-system-initiated action (the caller answers those NotSupported).
-    case notChargePointInitiated(OCPPAction)
-    /// A request value whose type is not the action's request type.
-    case unexpectedRequestType(OCPPAction, String)
     /// A field outside the range its decoder checks.
     case outOfRange(OCPPAction, String)
     /// A response type that did not encode as a JSON object.
@@ -244,10 +240,6 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .notChargePointInitiated(let action):
-            "\(action.rawValue) is sent by the central system, not answered by it"
-        case .unexpectedRequestType(let action, let type):
-            "\(type) is not the request type of \(action.rawValue)"
         case .outOfRange(let action, let field):
             "\(action.rawValue) \(field) is outside the range its decoder checks"
         case .notAnObject(let type):

@@ -95,10 +95,10 @@ struct StationCallRow: Sendable {
     /// The row of `request`, with the answer and station time the call handler
     /// prepared for it.
     init(
-        request: any OCPPRequest, stationID: Int64, receivedAt: Date, messageID: String, prepared: PreparedCall
+        request: StationRequest, stationID: Int64, receivedAt: Date, messageID: String, prepared: PreparedCall
     ) {
         self.init(
-            stationID: stationID, receivedAt: receivedAt, action: type(of: request).action, messageID: messageID,
+            stationID: stationID, receivedAt: receivedAt, action: request.action, messageID: messageID,
             payload: request.jsonBytes, response: prepared.response, stationTime: prepared.stationTime)
     }
 }
