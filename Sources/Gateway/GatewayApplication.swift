@@ -157,7 +157,9 @@ struct GatewayApplication {
             services.append(StationServer(server: tlsServer, drain: drain))
         }
 
-        return ServiceGroup.process(services: services, shutdownTimeout: settings.shutdownTimeout, logger: logger)
+        return ServiceGroup.process(
+            services: services, shutdownTimeout: settings.shutdownTimeout,
+            cancellationTimeout: settings.cancellationTimeout, logger: logger)
     }
 
     /// Turns the handshake policy's decision into the server channel's.

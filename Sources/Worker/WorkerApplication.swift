@@ -79,6 +79,7 @@ struct WorkerApplication {
         return ServiceGroup.process(
             services: [client, readiness, listener, drainer, maintenance] + admin.makeServices() + [server],
             shutdownTimeout: settings.shutdownTimeout,
+            cancellationTimeout: settings.cancellationTimeout,
             logger: logger)
     }
 }

@@ -124,4 +124,9 @@ struct GatewaySettings: Sendable {
     var effectiveIdleTimeout: Duration { idleTimeout ?? .seconds(3 * heartbeatInterval) }
     /// How long shutdown may take.
     var shutdownTimeout = Duration.seconds(15)
+    /// How long the services may take to end once cancelled (after ``shutdownTimeout``)
+    /// before the process is stopped (ServiceLifecycle's fatal error). Not an
+    /// environment setting: the in-process test harnesses raise it to 60 s, since there
+    /// that fatal error ends the whole test run.
+    var cancellationTimeout = Duration.seconds(2)
 }

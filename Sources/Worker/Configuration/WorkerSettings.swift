@@ -55,4 +55,9 @@ struct WorkerSettings: Sendable {
     var certificateSigning: CertificateSigning?
     /// Longest graceful shutdown before the process is cancelled.
     var shutdownTimeout = Duration.seconds(10)
+    /// How long the services may take to end once cancelled (after ``shutdownTimeout``)
+    /// before the process is stopped (ServiceLifecycle's fatal error). Not an
+    /// environment setting: the in-process test harnesses raise it to 60 s, since there
+    /// that fatal error ends the whole test run.
+    var cancellationTimeout = Duration.seconds(2)
 }

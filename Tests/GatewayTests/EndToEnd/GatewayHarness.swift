@@ -30,6 +30,9 @@ struct GatewayHarness {
         settings.port = 0
         // Tests stop gateways all the time; a spread-out drain would only slow them.
         settings.drainDuration = .zero
+        // Past this, ServiceLifecycle's fatal error ends the whole test process, not one
+        // test: a service slow to end once cancelled gets 60 s here, not 2 s.
+        settings.cancellationTimeout = .seconds(60)
         // Most tests are about what stations send, not how they log in: the development
         // settings, chosen here explicitly (the defaults are secure). The security
         // tests set their own.

@@ -33,6 +33,9 @@ struct WorkerHarness {
         settings.port = 0
         // The test has migrated the database; a second runner would only wait for the lock.
         settings.migrateAtStart = false
+        // Past this, ServiceLifecycle's fatal error ends the whole test process, not one
+        // test: a service slow to end once cancelled gets 60 s here, not 2 s.
+        settings.cancellationTimeout = .seconds(60)
         configure(&settings)
         var logger = Logger(label: "worker-\(workerID)")
         logger.logLevel = .warning

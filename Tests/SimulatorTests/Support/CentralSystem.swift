@@ -35,6 +35,9 @@ struct CentralSystem: Sendable {
             gatewaySettings.auth = .insecureNone
             gatewaySettings.registrationPolicy = .open
             gatewaySettings.authorizationPolicy = .open
+            // Past this, ServiceLifecycle's fatal error ends the whole test process: a
+            // service slow to end once cancelled gets 60 s here, not 2 s (as in GatewayHarness).
+            gatewaySettings.cancellationTimeout = .seconds(60)
             configureGateway(&gatewaySettings)
             var gatewayApplication = GatewayApplication(
                 settings: gatewaySettings, logger: logger, prometheus: PrometheusCollectorRegistry())
@@ -47,6 +50,7 @@ struct CentralSystem: Sendable {
             workerSettings.host = "127.0.0.1"
             workerSettings.port = 0
             workerSettings.migrateAtStart = false
+            workerSettings.cancellationTimeout = .seconds(60)
             var workerApplication = WorkerApplication(
                 settings: workerSettings, logger: logger, prometheus: PrometheusCollectorRegistry())
             try await workerApplication.prepareDatabase()
