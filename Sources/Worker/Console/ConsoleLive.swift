@@ -18,7 +18,7 @@ struct ConsoleNotifyHandler: InboxHandler {
 
     var sql: String {
         """
-        WITH \(ClaimedBatch.rowsCTE(where: actionFilter)), ids AS (SELECT DISTINCT station_id FROM batch)
+        WITH \(ClaimedBatch.rowsCTE(where: rowFilter)), ids AS (SELECT DISTINCT station_id FROM batch)
         SELECT pg_notify('\(ConsoleLive.channel)',
                          CASE WHEN count(*) > \(Self.maximumIDs) THEN '*'
                               ELSE string_agg(station_id::text, ',') END)

@@ -39,6 +39,19 @@ extension InboxHandler {
     /// `action IN ('A', 'B')` for this handler's actions (names from the OCPP action
     /// list, never from the wire).
     var actionFilter: String {
-        "action IN (" + actions.map(\.rawValue).sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
+        "action IN (" + Self.quotedList(actions.map(\.rawValue)) + ")"
+    }
+
+    /// The rows this handler applies, as a condition: its actions, or its connect and
+    /// disconnect rows (which have no action, only a kind).
+    var rowFilter: String {
+        var terms: [String] = []
+        if !actions.isEmpty { terms.append(actionFilter) }
+        if !events.isEmpty { terms.append("kind IN (" + Self.quotedList(events.map(\.rawValue)) + ")") }
+        return terms.isEmpty ? "true" : "(" + terms.joined(separator: " OR ") + ")"
+    }
+
+    private static func quotedList(_ names: [String]) -> String {
+        names.sorted().map { "'\($0)'" }.joined(separator: ", ")
     }
 }

@@ -47,13 +47,20 @@ struct ConsoleNotifyTests {
             try await fixture.insert(
                 [.call("BootNotification", #"{"chargePointVendor":"V","chargePointModel":"M"}"#)], station: second)
             try await fixture.drain()
+            // A connection opening or closing is a change too: those rows have a kind, no action.
+            let session =
+                #"{"sessionId":"\#(UUID().uuidString.lowercased())","gatewayId":"g","connectedAt":"2026-12-06T10:00:00Z"}"#
+            try await fixture.insert(
+                [InboxFixture.Row(kind: "connected", action: nil, messageID: nil, payload: session, response: nil)],
+                station: first)
+            try await fixture.drain()
 
             let deadline = ContinuousClock.now + .seconds(5)
-            while await received.payloads.count < 2, ContinuousClock.now < deadline {
+            while await received.payloads.count < 3, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await Task.sleep(for: .milliseconds(300))
-            #expect(await received.payloads == ["\(first),\(second)", "\(second)"])
+            #expect(await received.payloads == ["\(first),\(second)", "\(second)", "\(first)"])
         }
     }
 
