@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import OCPP
 import Prometheus
 import ServiceLifecycle
@@ -21,6 +23,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @OptionGroup var options: GatewayOptions
 
     func run() async throws {
+        // Tasks run on the event loops that serve the stations (NIO's singleton group,
+        // which the listeners and the database pool use) rather than on a pool of
+        // their own: a station's CALL then goes from its socket to the ingest writer
+        // and back without a switch between two sets of threads. Nothing the gateway
+        // runs in a task blocks a thread (password checks have a thread pool).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let (settings, logLevel) = ProcessBootstrap.settingsOrExit { () throws(ConfigurationError) in
             try options.resolve()
         }
