@@ -35,7 +35,9 @@ struct GatewayApplication {
         let client = PostgresClient(configuration: settings.database, backgroundLogger: logger)
         let metrics = GatewayMetrics()
         let registry = ConnectionRegistry()
-        let ingest = IngestWriter(client: client, settings: settings, logger: logger)
+        let inboxNotifier = InboxNotifier(client: client, gatewayID: settings.gatewayID, logger: logger)
+        let ingest = IngestWriter(
+            client: client, settings: settings, logger: logger, committed: inboxNotifier.batchCommitted)
         let stations = PostgresStationStore(client: client, logger: logger)
         let clockOffsets = ClockOffsetWriter(
             log: ClockOffsetLog(), stations: stations, interval: settings.clockOffsetInterval, logger: logger)
@@ -89,7 +91,9 @@ struct GatewayApplication {
         let router = Router()
         HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
         let onServerRunning = self.onServerRunning
-        var services: [any Service] = [client, ingest, clockOffsets, presence]
+        // Stopped in reverse order: the notifier after the writer's last batch.
+        var services: [any Service] = [client, inboxNotifier, ingest, clockOffsets, presence]
+        let firstServer = services.count
         if let port = settings.port {
             let server = Application(
                 router: router,
@@ -153,7 +157,7 @@ struct GatewayApplication {
                 },
                 logger: logger)
             // Before the servers, so that it stops after them.
-            services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: 4)
+            services.insert(TLSCertificateReloader(store: tlsContexts, logger: logger), at: firstServer)
             services.append(StationServer(server: tlsServer, drain: drain))
         }
 

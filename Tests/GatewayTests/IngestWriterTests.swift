@@ -360,6 +360,34 @@ struct IngestWriterTests {
         }
     }
 
+    @Test("the notices of batches committed together are one, sent outside the batch's transaction")
+    func noticesAreCoalesced() async throws {
+        try await TestDatabase.withFreshDatabase { client, _ in
+            let notifier = InboxNotifier(client: client, gatewayID: Self.gatewayID, logger: TestDatabase.logger)
+            let received = try await client.withConnection { connection in
+                try await connection.listen(on: InboxNotifier.channel) { notifications in
+                    let notifying = Task { try await notifier.run() }
+                    defer { notifying.cancel() }
+                    for _ in 0..<1000 { notifier.batchCommitted() }
+                    var payloads: [String] = []
+                    let quiet = Task {
+                        try await Task.sleep(for: .seconds(1))
+                        try await connection.query("SELECT pg_notify('ocpp_inbox', 'end')", logger: TestDatabase.logger)
+                    }
+                    defer { quiet.cancel() }
+                    for try await notification in notifications {
+                        guard notification.payload != "end" else { break }
+                        payloads.append(notification.payload)
+                    }
+                    return payloads
+                }
+            }
+            #expect(!received.isEmpty && received.allSatisfy { $0 == Self.gatewayID })
+            // 1,000 commits within a few milliseconds: a notice per interval, not per commit.
+            #expect(received.count <= 10)
+        }
+    }
+
     // MARK: Ack after commit
 
     @Test("submit does not return while the row cannot be committed, and returns once it is")
@@ -616,9 +644,12 @@ struct IngestWriterTests {
     ) async throws {
         try await TestDatabase.withFreshDatabase { client, _ in
             _ = try await TestDatabase.migrate(client)
+            let notifier = InboxNotifier(client: client, gatewayID: Self.gatewayID, logger: TestDatabase.logger)
             let writer = IngestWriter(
                 client: client, gatewayID: Self.gatewayID, batchMaxSize: batchMaxSize, batchMaxDelay: batchMaxDelay,
-                ingestTimeout: ingestTimeout, logger: TestDatabase.logger)
+                ingestTimeout: ingestTimeout, logger: TestDatabase.logger, committed: notifier.batchCommitted)
+            let notifying = Task { try await notifier.run() }
+            defer { notifying.cancel() }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await writer.run() }
                 do {

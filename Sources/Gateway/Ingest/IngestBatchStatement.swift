@@ -22,8 +22,7 @@ import Shared
 ///    the batch, `ON CONFLICT DO NOTHING`: a key it returns is new (invariant 3).
 /// 4. `inserted` writes the inbox rows of every other CALL, of the keyed CALLs that
 ///    are new (first copy, new receipt) and of every connect/disconnect event.
-/// 5. `notified` wakes the workers once per batch, in the same transaction.
-/// 6. The final SELECT answers per `ord` with the allocated transaction id and, for
+/// 5. The final SELECT answers per `ord` with the allocated transaction id and, for
 ///    a duplicate only, the answer to repeat: a second copy in the batch the first
 ///    copy's; a keyed CALL whose receipt existed (a retransmission) the stored one,
 ///    looked up by primary key. A new item's answer is not sent back: the writer
@@ -32,6 +31,10 @@ import Shared
 ///    gateway's transaction inserted it after this statement's snapshot (`ON
 ///    CONFLICT` waited for it to commit), `resolved` is false and the item must be
 ///    written again in a later batch, whose snapshot will see it.
+///
+/// The workers are woken by ``InboxNotifier`` after the commit, not by a NOTIFY in
+/// this statement: that would take PostgreSQL's cluster-wide notification lock at
+/// every batch's commit.
 ///
 /// Payloads arrive as JSON text and are stored as `json`, which PostgreSQL only
 /// checks; the worker converts them to `jsonb` once when it applies them, off the
@@ -107,10 +110,6 @@ struct IngestBatchStatement: PostgresPreparedStatement {
             FROM classified
             WHERE NOT keyed OR (receipt_is_new AND first_ord = ord)
             ORDER BY ord
-            RETURNING 1
-        ), notified AS (
-            SELECT pg_notify('ocpp_inbox', $15::text)
-            FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
         )
         SELECT (c.ord - 1)::integer,
                c.transaction_id,
@@ -129,7 +128,6 @@ struct IngestBatchStatement: PostgresPreparedStatement {
             WHERE c.keyed AND NOT c.receipt_is_new AND r.station_id = c.station_id
               AND r.action = c.action AND r.payload_digest = c.digest
         ) AS stored ON true
-        CROSS JOIN (SELECT count(*) FROM notified) AS notifications
         ORDER BY c.ord
         """
 

@@ -74,6 +74,8 @@ actor IngestWriter: Service {
     private let client: PostgresClient
     private let logger: Logger
     private let clock = ContinuousClock()
+    /// Called after every committed batch (``InboxNotifier/batchCommitted()``).
+    private let committed: @Sendable () -> Void
 
     private var batcher: IngestBatcher<WorkItem>
     private var waiters: [IngestBatcher<WorkItem>.ID: CheckedContinuation<IngestOutcome, any Error>] = [:]
@@ -101,26 +103,32 @@ actor IngestWriter: Service {
     /// - Parameters:
     ///   - client: the pool; its `run()` must be running (list it before the writer
     ///     in the ServiceGroup, so it shuts down after the writer has flushed).
-    ///   - gatewayID: this instance's name, stored in each row and sent as the
-    ///     `ocpp_inbox` notification's payload.
+    ///   - gatewayID: this instance's name, stored in each row.
+    ///   - committed: called after each committed batch (the workers' wake-up).
     init(
         client: PostgresClient,
         gatewayID: String,
         batchMaxSize: Int = 500,
         batchMaxDelay: Duration = .milliseconds(5),
         ingestTimeout: Duration = .seconds(20),
-        logger: Logger
+        logger: Logger,
+        committed: @escaping @Sendable () -> Void = {}
     ) {
+        self.committed = committed
         self.client = client
         self.gatewayID = gatewayID
         self.logger = logger
         self.batcher = IngestBatcher(maxSize: batchMaxSize, maxDelay: batchMaxDelay, timeout: ingestTimeout)
     }
 
-    init(client: PostgresClient, settings: GatewaySettings, logger: Logger) {
+    init(
+        client: PostgresClient, settings: GatewaySettings, logger: Logger,
+        committed: @escaping @Sendable () -> Void = {}
+    ) {
         self.init(
             client: client, gatewayID: settings.gatewayID, batchMaxSize: settings.batchMaxSize,
-            batchMaxDelay: settings.batchMaxDelay, ingestTimeout: settings.ingestTimeout, logger: logger)
+            batchMaxDelay: settings.batchMaxDelay, ingestTimeout: settings.ingestTimeout, logger: logger,
+            committed: committed)
     }
 
     /// False until a batch (or the start-up probe) reaches the database, and after
@@ -308,6 +316,7 @@ actor IngestWriter: Service {
                 entries.map(\.element), gatewayID: gatewayID, client: client, logger: logger)
             commitLatency.record(duration: started.duration(to: clock.now))
             statistics.committedBatches += 1
+            committed()
             reachable.store(true, ordering: .relaxed)
             var byID: [IngestBatcher<WorkItem>.ID: ItemResult] = [:]
             for (entry, result) in zip(entries, results) {
