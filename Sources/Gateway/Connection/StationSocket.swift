@@ -9,10 +9,10 @@ enum StationSocketMessage: Sendable, Equatable {
 }
 
 /// What a station's socket tells its session, on the channel's event loop. Each
-/// call must return at once; the work it starts runs in a task.
+/// call must return at once.
 protocol StationSocketDelegate {
     /// A complete message. Nothing more is handed over or read from the socket
-    /// until ``StationSocket/ready()``.
+    /// until ``StationSocketHandler/ready()``.
     func socket(_ socket: StationSocket, received message: StationSocketMessage)
     /// No message came for the idle timeout.
     func socketIsIdle(_ socket: StationSocket)
@@ -20,8 +20,9 @@ protocol StationSocketDelegate {
     func socketClosed(_ socket: StationSocket)
 }
 
-/// A station's WebSocket as the session uses it, from any task: every call is
-/// carried out by the ``StationSocketHandler`` on the channel's event loop.
+/// A station's WebSocket as code off its event loop sees it: every call is carried
+/// out by the ``StationSocketHandler`` on the channel's event loop. The session
+/// itself runs on that loop and uses the handler directly (``handlerOnLoop``).
 final class StationSocket: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<StationSocketHandler>
@@ -34,39 +35,17 @@ final class StationSocket: Sendable {
     /// The handler itself, for a caller already on the channel's event loop.
     var handlerOnLoop: StationSocketHandler { handler.value }
 
-    /// Writes a text message; returns once it is handed to the operating system,
-    /// so a station that does not read holds its session back rather than filling
-    /// the gateway's memory. Throws when the socket is closing or closed.
+    /// Writes a text message from any task; returns once it is handed to the
+    /// operating system. Throws when the socket is closing or closed.
     func write(text: String) async throws {
-        try await write(ByteBuffer(string: text))
-    }
-
-    /// ``write(text:)`` for a message already encoded as UTF-8 (a frame the codec wrote).
-    func write(utf8 bytes: [UInt8]) async throws {
-        try await write(ByteBuffer(bytes: bytes))
-    }
-
-    private func write(_ text: ByteBuffer) async throws {
         let promise = channel.eventLoop.makePromise(of: Void.self)
-        channel.eventLoop.execute { self.handler.value.write(text: text, promise: promise) }
+        let data = ByteBuffer(string: text)
+        channel.eventLoop.execute { self.handler.value.write(text: data, promise: promise) }
         try await promise.futureResult.get()
-    }
-
-    /// Starts the close handshake; returns once the close frame is written (at
-    /// once when the socket is already closing).
-    func close(code: WebSocketErrorCode, reason: String?) async {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        channel.eventLoop.execute { self.handler.value.close(code: code, reason: reason, promise: promise) }
-        try? await promise.futureResult.get()
     }
 
     /// The session is ready for the next message.
     func ready() {
         channel.eventLoop.execute { self.handler.value.ready() }
-    }
-
-    /// Runs `action` after `delay`, on the event loop: a timer that costs no task.
-    func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
-        channel.eventLoop.scheduleTask(in: .init(delay), action)
     }
 }
