@@ -24,6 +24,7 @@ struct MigrationTests {
                     "0010_station_credentials.sql", "0011_lean_ingest.sql",
                     "0012_every_sample_fresh_answers.sql", "0013_id_tags_case_insensitive.sql",
                     "0014_station_security_profile.sql", "0015_issued_certificates.sql",
+                    "0016_timescale_upkeep.plain.sql",
                 ])
             for table in Self.domainTables {
                 let exists = try await client.scalar(
@@ -32,7 +33,7 @@ struct MigrationTests {
             }
             #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "plain")
             #expect(try await TestDatabase.migrate(client).isEmpty)
-            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 15)
+            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 16)
         }
     }
 
@@ -86,13 +87,13 @@ struct MigrationTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.filter { !$0.isEmpty }.count == 1)
-            #expect(results.flatMap { $0 }.count == 15)
+            #expect(results.flatMap { $0 }.count == 16)
             let recorded = try await PostgresClient.withClient(
                 configuration: configuration, logger: TestDatabase.logger
             ) {
                 try await $0.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self)
             }
-            #expect(recorded == 15)
+            #expect(recorded == 16)
         }
     }
 

@@ -16,12 +16,15 @@ public enum TestDatabase {
     }()
 
     public static var serverConfiguration: PostgresClient.Configuration {
-        get throws {
-            guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
-                throw ConfigurationError(setting: "DATABASE_URL", reason: "is not set: run the tests with scripts/test")
-            }
-            return try DatabaseURL(url).configuration
+        get throws { try serverConfiguration(from: "DATABASE_URL") }
+    }
+
+    /// The server a URL in the environment variable `variable` names.
+    public static func serverConfiguration(from variable: String) throws -> PostgresClient.Configuration {
+        guard let url = ProcessInfo.processInfo.environment[variable] else {
+            throw ConfigurationError(setting: variable, reason: "is not set: run the tests with scripts/test")
         }
+        return try DatabaseURL(url).configuration
     }
 
     /// The repository's `sql/` folder (this file is in `Tests/TestSupport/`).
@@ -29,11 +32,13 @@ public enum TestDatabase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("sql")
 
-    /// Creates a database, runs `body` with a client for it, and drops it after.
+    /// Creates a database on the server `serverVariable` names, runs `body` with a
+    /// client for it, and drops it after.
     public static func withFreshDatabase<Result: Sendable>(
+        serverVariable: String = "DATABASE_URL",
         _ body: @Sendable (PostgresClient, PostgresClient.Configuration) async throws -> Result
     ) async throws -> Result {
-        let server = try serverConfiguration
+        let server = try serverConfiguration(from: serverVariable)
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         try await PostgresClient.withClient(configuration: server, logger: logger) { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
