@@ -16,7 +16,7 @@ struct TimescaleTests {
     static func withMigratedDatabase(_ body: @Sendable (PostgresClient) async throws -> Void) async throws {
         try await TestDatabase.withFreshDatabase(serverVariable: timescaleServerVariable) { client, _ in
             _ = try await TestDatabase.migrate(client)
-            #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "timescale")
+            #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "timescaledb")
             try await body(client)
         }
     }
