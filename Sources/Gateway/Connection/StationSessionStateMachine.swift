@@ -82,7 +82,7 @@ struct StationSessionStateMachine {
         /// Write a CALLERROR.
         case sendCallError(CallError)
         /// Claim the station's oldest due queued command; answer with
-        /// ``commandClaimed(_:frame:)``, ``commandUnfit(messageID:)``,
+        /// ``commandClaimed(_:frame:)``, ``commandUnfit()``,
         /// ``nothingDue(nextDueIn:)`` or ``claimFailed``.
         case claimNextCommand
         /// Write a server CALL.
@@ -98,8 +98,8 @@ struct StationSessionStateMachine {
         /// The session is over: leave the registry, close its row, journal the
         /// disconnect.
         case endSession
-        /// The station exceeded its message rate for the first time on this
-        /// connection (the handler logs it once).
+        /// A message waits for the station's rate (counted); `firstTime`: the first
+        /// on this connection, which the handler logs.
         case reportRateLimited(firstTime: Bool)
     }
 
