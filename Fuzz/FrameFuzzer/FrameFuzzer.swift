@@ -9,7 +9,7 @@
 //
 //   bytes -> OCPPFrame.decode
 //     FrameError        -> error.reply -> OCPPFrame.encodeCallError        (sent back)
-//     CALL              -> Call.decodeStationRequest()                     (strict and lenient)
+//     CALL              -> StationRequest(call, options:)                  (strict and lenient)
 //         ValidationError -> CallError(messageID:validationError:) -> encodeCallError (sent back)
 //         request         -> the payload re-written as the inbox row / digest does
 //                         -> CallHandler.prepare -> WorkItem -> IngestBatchStatement.makeBindings
@@ -220,7 +220,7 @@ enum FrameFuzz {
         var strictRequest: (any OCPPRequest)?
         for options in [DecodingOptions.strict, .tolerant] {
             do {
-                let stationRequest = try call.decodeStationRequest(options: options)
+                let stationRequest = try StationRequest(call, options: options)
                 let request = stationRequest.request
                 check(stationRequest.action.rawValue == call.action, "decoded a request of another action")
                 check(

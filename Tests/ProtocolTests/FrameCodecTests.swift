@@ -248,7 +248,7 @@ struct FrameUTF8Tests {
             Issue.record("not a CALL")
             return
         }
-        guard case .authorize(let request) = try call.decodeStationRequest() else {
+        guard case .authorize(let request) = try StationRequest(call) else {
             Issue.record("not an Authorize")
             return
         }

@@ -28,7 +28,7 @@ struct StationRequestTests {
     func everyChargePointActionDecodesToItsCase(_ action: OCPPAction) throws {
         for full in [true, false] {
             let call = try Self.call(action, full: full)
-            let decoded = try call.decodeStationRequest()
+            let decoded = try StationRequest(call)
             #expect(decoded.action == action)
             #expect(type(of: decoded.request).action == action, "the case carries another action's request")
             // The same request and the same canonical bytes as the untyped decoding.
@@ -41,17 +41,17 @@ struct StationRequestTests {
 
     @Test("each case carries its typed request")
     func casesCarryTypedRequests() throws {
-        guard case .bootNotification(let boot) = try Self.call(.bootNotification).decodeStationRequest() else {
+        guard case .bootNotification(let boot) = try StationRequest(Self.call(.bootNotification)) else {
             Issue.record("BootNotification is not .bootNotification")
             return
         }
         #expect(!boot.chargePointVendor.isEmpty)
-        guard case .meterValues(let meterValues) = try Self.call(.meterValues).decodeStationRequest() else {
+        guard case .meterValues(let meterValues) = try StationRequest(Self.call(.meterValues)) else {
             Issue.record("MeterValues is not .meterValues")
             return
         }
         #expect(!meterValues.meterValue.isEmpty)
-        guard case .dataTransfer = try Self.call(.dataTransfer).decodeStationRequest() else {
+        guard case .dataTransfer = try StationRequest(Self.call(.dataTransfer)) else {
             Issue.record("DataTransfer (sent by both sides) is not .dataTransfer")
             return
         }
@@ -60,7 +60,7 @@ struct StationRequestTests {
     @Test("a central-system action sent by a station is refused", arguments: centralSystemActions)
     func centralSystemActionIsRefused(_ action: OCPPAction) throws {
         let call = try Self.call(action)
-        let error = #expect(throws: ValidationError.self) { try call.decodeStationRequest() }
+        let error = #expect(throws: ValidationError.self) { try StationRequest(call) }
         #expect(error?.code == .notSupported)
         // As the untyped decoding refuses it.
         let untyped = #expect(throws: ValidationError.self) { try call.decodeRequest(receivedBy: .centralSystem) }
@@ -69,14 +69,14 @@ struct StationRequestTests {
 
     @Test func anUnknownActionIsNotImplemented() {
         let call = Call(messageID: "1", action: "heartbeat", payload: JSONObject([]))
-        let error = #expect(throws: ValidationError.self) { try call.decodeStationRequest() }
+        let error = #expect(throws: ValidationError.self) { try StationRequest(call) }
         #expect(error?.code == .notImplemented)
     }
 
     @Test func anInvalidPayloadIsRefusedAsBefore() {
         let call = Call(
             messageID: "1", action: "BootNotification", payload: JSONObject([(key: "chargePointVendor", value: "V")]))
-        let error = #expect(throws: ValidationError.self) { try call.decodeStationRequest() }
+        let error = #expect(throws: ValidationError.self) { try StationRequest(call) }
         let untyped = #expect(throws: ValidationError.self) { try call.decodeRequest(receivedBy: .centralSystem) }
         #expect(error?.code == .occurenceConstraintViolation)
         #expect(error?.path.description == "chargePointModel")

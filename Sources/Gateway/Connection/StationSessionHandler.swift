@@ -206,7 +206,7 @@ final class StationSessionHandler: StationSocketDelegate {
         case .call(let call):
             let request: StationRequest
             do {
-                request = try call.decodeStationRequest(options: dispatch.decodingOptions)
+                request = try StationRequest(call, options: dispatch.decodingOptions)
             } catch {
                 let action = OCPPAction(rawValue: call.action)?.rawValue
                 logger.notice("refused \(action ?? "unknown action"): \(error)")

@@ -66,27 +66,9 @@ public enum StationRequest: Sendable, Hashable {
     }
 
     /// The action of this CALL.
-    public var action: OCPPAction {
-        switch self {
-        case .authorize: .authorize
-        case .bootNotification: .bootNotification
-        case .dataTransfer: .dataTransfer
-        case .heartbeat: .heartbeat
-        case .meterValues: .meterValues
-        case .startTransaction: .startTransaction
-        case .statusNotification: .statusNotification
-        case .stopTransaction: .stopTransaction
-        case .diagnosticsStatusNotification: .diagnosticsStatusNotification
-        case .firmwareStatusNotification: .firmwareStatusNotification
-        case .logStatusNotification: .logStatusNotification
-        case .securityEventNotification: .securityEventNotification
-        case .signCertificate: .signCertificate
-        case .signedFirmwareStatusNotification: .signedFirmwareStatusNotification
-        }
-    }
+    public var action: OCPPAction { type(of: request).action }
 
-    /// The typed request, for code that handles every action alike (logging, a
-    /// generic round trip).
+    /// The typed request, for what every action shares (its action, its JSON).
     public var request: any OCPPRequest {
         switch self {
         case .authorize(let request): request
@@ -108,30 +90,5 @@ public enum StationRequest: Sendable, Hashable {
 
     /// The request written as canonical JSON (the project's writer: its field order,
     /// no insignificant whitespace), what is journaled.
-    public var jsonBytes: [UInt8] {
-        switch self {
-        case .authorize(let request): request.jsonBytes
-        case .bootNotification(let request): request.jsonBytes
-        case .dataTransfer(let request): request.jsonBytes
-        case .heartbeat(let request): request.jsonBytes
-        case .meterValues(let request): request.jsonBytes
-        case .startTransaction(let request): request.jsonBytes
-        case .statusNotification(let request): request.jsonBytes
-        case .stopTransaction(let request): request.jsonBytes
-        case .diagnosticsStatusNotification(let request): request.jsonBytes
-        case .firmwareStatusNotification(let request): request.jsonBytes
-        case .logStatusNotification(let request): request.jsonBytes
-        case .securityEventNotification(let request): request.jsonBytes
-        case .signCertificate(let request): request.jsonBytes
-        case .signedFirmwareStatusNotification(let request): request.jsonBytes
-        }
-    }
-}
-
-extension Call {
-    /// Resolves the action and validates the payload of a CALL the central system
-    /// received from a station: ``StationRequest/init(_:options:)``.
-    public func decodeStationRequest(options: DecodingOptions = .strict) throws(ValidationError) -> StationRequest {
-        try StationRequest(self, options: options)
-    }
+    public var jsonBytes: [UInt8] { request.jsonBytes }
 }
