@@ -349,7 +349,7 @@ struct IngestWriterTests {
         try await withWriter { writer, client in
             let station = try await makeStation(client)
             let payload = try await client.withConnection { connection in
-                try await connection.listen(on: "ocpp_inbox") { notifications in
+                try await connection.listen(on: InboxChannel.name) { notifications in
                     _ = try await writer.submit(
                         .connected(SessionEvent(stationID: station, receivedAt: Date(), details: JSONObject())))
                     for try await notification in notifications { return notification.payload }
@@ -365,7 +365,7 @@ struct IngestWriterTests {
         try await TestDatabase.withFreshDatabase { client, _ in
             let notifier = InboxNotifier(client: client, gatewayID: Self.gatewayID, logger: TestDatabase.logger)
             let received = try await client.withConnection { connection in
-                try await connection.listen(on: InboxNotifier.channel) { notifications in
+                try await connection.listen(on: InboxChannel.name) { notifications in
                     let notifying = Task { try await notifier.run() }
                     defer { notifying.cancel() }
                     for _ in 0..<1000 { notifier.batchCommitted() }

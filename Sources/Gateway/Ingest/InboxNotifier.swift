@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Shared
 
 /// Tells the workers that journal rows arrived: one `NOTIFY ocpp_inbox` in a
 /// statement of its own after a batch commits, at most once per ``interval``,
@@ -14,8 +15,6 @@ import ServiceLifecycle
 /// restarts, this statement fails) costs only the workers' poll interval: the
 /// journal, not the notice, is what they read.
 final class InboxNotifier: Service, Sendable {
-    /// The channel the workers LISTEN on (``InboxListener`` in the worker).
-    static let channel = "ocpp_inbox"
     /// The shortest time between two notices of this gateway.
     static let interval = Duration.milliseconds(5)
 
@@ -45,7 +44,7 @@ final class InboxNotifier: Service, Sendable {
         await withGracefulShutdownHandler {
             for await _ in commits {
                 do {
-                    try await client.query("SELECT pg_notify(\(Self.channel), \(gatewayID))", logger: logger)
+                    try await client.query("SELECT pg_notify(\(InboxChannel.name), \(gatewayID))", logger: logger)
                 } catch {
                     logger.debug("inbox notice not sent: \(String(reflecting: error))")
                 }

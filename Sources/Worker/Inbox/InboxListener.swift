@@ -1,14 +1,13 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Shared
 
-/// LISTENs on `ocpp_inbox`, where every gateway batch that wrote work rows sends one
-/// NOTIFY, and wakes the drainer. After every (re)connect it wakes the drainer once
+/// LISTENs on ``InboxChannel``, where each gateway notifies after its batches commit
+/// (at most every few milliseconds), and wakes the drainer. After every (re)connect it wakes the drainer once
 /// too: a notice sent while the connection was down is lost, and the table is the
 /// truth.
 struct InboxListener: Service {
-    static let channel = "ocpp_inbox"
-
     let client: PostgresClient
     /// The drain loops' wake-ups.
     let wakeups: [Wakeup]
@@ -23,7 +22,7 @@ struct InboxListener: Service {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
-                    try await connection.listen(on: Self.channel) { notifications in
+                    try await connection.listen(on: InboxChannel.name) { notifications in
                         wakeAll()
                         backoff = .milliseconds(100)
                         for try await _ in notifications {
@@ -33,7 +32,7 @@ struct InboxListener: Service {
                 }
             } catch {
                 guard !Task.isCancelled else { return }
-                logger.warning("listening on \(Self.channel) failed, retrying: \(String(reflecting: error))")
+                logger.warning("listening on \(InboxChannel.name) failed, retrying: \(String(reflecting: error))")
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }

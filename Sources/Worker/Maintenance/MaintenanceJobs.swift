@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import PostgresNIO
+import Shared
 
 /// The worker's periodic jobs, from its settings.
 enum MaintenanceJobs {
@@ -67,7 +68,7 @@ enum MaintenanceJobs {
                     DELETE FROM ocpp.gateways AS g USING dead WHERE g.gateway_id = dead.gateway_id RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM journaled), (SELECT count(*) FROM removed),
-                       (SELECT count(pg_notify('ocpp_inbox', 'sessions-expired')) FROM (SELECT 1 FROM journaled LIMIT 1) AS n)
+                       (SELECT count(pg_notify('\(unescaped: InboxChannel.name)', 'sessions-expired')) FROM (SELECT 1 FROM journaled LIMIT 1) AS n)
                 """, logger: logger)
             for try await (sessions, gateways, _) in rows.decode((Int64, Int64, Int64).self) where gateways > 0 {
                 metrics.sessionsExpired.increment(by: Int(sessions))
