@@ -195,18 +195,18 @@ struct UpgradeChannelTests {
             headers[.secWebSocketProtocol] = "ocpp1.6"
         }
         return .upgrade(headers: headers) { socket, _ in
-            socket.ready()
+            socket.handlerOnLoop.ready()
             return EchoSession()
         }
     }
 
-    /// Sends every text message back.
+    /// Sends every text message back (on the event loop, as a session does).
     struct EchoSession: StationSocketDelegate {
         func socket(_ socket: StationSocket, received message: StationSocketMessage) {
-            Task {
-                if case .text(let text) = message { try? await socket.write(text: text) }
-                socket.ready()
+            if case .text(let text) = message {
+                socket.handlerOnLoop.write(text: ByteBuffer(string: text), promise: nil)
             }
+            socket.handlerOnLoop.ready()
         }
 
         func socketIsIdle(_ socket: StationSocket) {}

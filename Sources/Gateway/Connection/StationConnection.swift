@@ -10,11 +10,6 @@ final class StationConnection: Sendable {
     let sessionID: UUID
     private let session: NIOLoopBound<StationSessionHandler>
 
-    /// How long a newly connected, already accepted station may stay silent before
-    /// its queue is sent anyway; normally its first message comes sooner and the
-    /// queue follows that message's answer.
-    static let firstMessageGrace = Duration.seconds(2)
-
     init(station: StationContext, sessionID: UUID, session: StationSessionHandler, on eventLoop: any EventLoop) {
         self.station = station
         self.sessionID = sessionID

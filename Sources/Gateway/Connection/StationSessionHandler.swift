@@ -38,6 +38,11 @@ final class StationSessionHandler: StationSocketDelegate {
     private var isRunningActions = false
     private var hasReportedClockOffset = false
 
+    /// How long a newly connected, already accepted station may stay silent before
+    /// its queue is sent anyway; normally its first message comes sooner and the
+    /// queue follows that message's answer.
+    static let firstMessageGrace = Duration.seconds(2)
+
     init(
         sessions: StationSessions, station: StationContext, registration: RegistrationStatus, hasSubprotocol: Bool,
         remoteAddress: String?, socket: StationSocketHandler, eventLoop: any EventLoop, logger: Logger
@@ -63,7 +68,7 @@ final class StationSessionHandler: StationSocketDelegate {
         machine = Machine(
             registration: registration,
             configuration: .init(
-                callTimeout: dependencies.callTimeout, firstMessageGrace: StationConnection.firstMessageGrace,
+                callTimeout: dependencies.callTimeout, firstMessageGrace: Self.firstMessageGrace,
                 messageRate: sessions.maxMessageRate, messageBurst: sessions.messageBurst),
             now: .now)
     }
@@ -71,6 +76,11 @@ final class StationSessionHandler: StationSocketDelegate {
     /// Starts the session: called once, on the event loop, after the socket handler
     /// knows its delegate.
     func start() {
+        if !hasSubprotocol {
+            // OCPP-J 1.6 section 3.1.2: the machine closes such a connection at once.
+            metrics.subprotocolMissing.increment()
+            logger.notice("connection without the ocpp1.6 subprotocol closed")
+        }
         run(machine.started(hasSubprotocol: hasSubprotocol))
     }
 
@@ -148,11 +158,6 @@ final class StationSessionHandler: StationSocketDelegate {
         case .cancelTimer(let timer):
             timers.removeValue(forKey: timer)?.cancel()
         case .close(let request):
-            if request.code == .protocolError, !hasSubprotocol {
-                // OCPP-J 1.6 section 3.1.2.
-                metrics.subprotocolMissing.increment()
-                logger.notice("connection without the ocpp1.6 subprotocol closed")
-            }
             socket.close(code: request.code, reason: request.reason, promise: nil)
         case .endSession:
             step({ [steps] in await steps.end() }) { _, _ in [] }

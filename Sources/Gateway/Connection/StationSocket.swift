@@ -20,9 +20,8 @@ protocol StationSocketDelegate {
     func socketClosed(_ socket: StationSocket)
 }
 
-/// A station's WebSocket as code off its event loop sees it: every call is carried
-/// out by the ``StationSocketHandler`` on the channel's event loop. The session
-/// itself runs on that loop and uses the handler directly (``handlerOnLoop``).
+/// A station's WebSocket as the upgrade hands it to the session: its channel and,
+/// for code on the channel's event loop (the session), its handler.
 final class StationSocket: Sendable {
     let channel: any Channel
     private let handler: NIOLoopBound<StationSocketHandler>
@@ -34,18 +33,4 @@ final class StationSocket: Sendable {
 
     /// The handler itself, for a caller already on the channel's event loop.
     var handlerOnLoop: StationSocketHandler { handler.value }
-
-    /// Writes a text message from any task; returns once it is handed to the
-    /// operating system. Throws when the socket is closing or closed.
-    func write(text: String) async throws {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        let data = ByteBuffer(string: text)
-        channel.eventLoop.execute { self.handler.value.write(text: data, promise: promise) }
-        try await promise.futureResult.get()
-    }
-
-    /// The session is ready for the next message.
-    func ready() {
-        channel.eventLoop.execute { self.handler.value.ready() }
-    }
 }
