@@ -69,4 +69,26 @@ struct TimescaleTests {
             #expect(samples == 2)
         }
     }
+
+    @Test("stale hours before the policy's window are listed for the worker's refresh, none past retention")
+    func lateHoursAreListed() async throws {
+        try await Self.withMigratedDatabase { client in
+            // Raw values kept 7 days; the policy refreshes the last 3.
+            try await client.query("SELECT ocpp.configure_retention(7, 14)", logger: TestDatabase.logger)
+            try await client.query(
+                """
+                INSERT INTO ocpp.meter_values_stale_hours
+                SELECT date_trunc('hour', now()) - hours * interval '1 hour' FROM unnest(ARRAY[1, 48, 120, 240]) AS hours
+                """, logger: TestDatabase.logger)
+            #expect(try await client.scalar("SELECT ocpp.refresh_stale_hours(now())", as: Int32.self) == 4)
+            let late = try await client.scalar(
+                """
+                SELECT array_agg(round(extract(epoch FROM date_trunc('hour', now()) - bucket) / 3600)::integer
+                                 ORDER BY bucket)
+                FROM ocpp.meter_values_late_hours
+                """, as: [Int32].self)
+            #expect(late == [120], "1 and 48 hours old: the policy's; 240: past retention")
+            #expect(try await client.scalar("SELECT count(*) FROM ocpp.meter_values_stale_hours", as: Int64.self) == 0)
+        }
+    }
 }

@@ -77,14 +77,18 @@ enum MaintenanceJobs {
         }
     }
 
-    /// The hours that received meter values are recomputed (plain path; on
-    /// TimescaleDB the continuous aggregate's policy does it and this clears the list).
+    /// The hours that received meter values are recomputed (plain path). On
+    /// TimescaleDB the continuous aggregate's policy refreshes its window and this
+    /// refreshes the hours before it, whose values arrived late (``LateHours``): in
+    /// autocommit, since the refresh refuses a transaction block.
     static func rollup(interval: Duration) -> MaintenanceJob {
-        MaintenanceJob(name: "rollup", interval: interval, exclusive: true) { connection, logger in
+        MaintenanceJob(name: "rollup", interval: interval, exclusive: true, inTransaction: false) {
+            connection, logger in
             let rows = try await connection.query("SELECT ocpp.refresh_stale_hours(now())", logger: logger)
             for try await hours in rows.decode(Int32.self) where hours > 0 {
                 logger.debug("rolled up \(hours) hour(s)")
             }
+            try await LateHours.refresh(on: connection, logger: logger)
         }
     }
 
