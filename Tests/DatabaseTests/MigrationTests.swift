@@ -10,7 +10,7 @@ struct MigrationTests {
     static let domainTables = [
         "stations", "connectors", "transactions", "transaction_starts", "meter_values", "meter_values_hourly",
         "meter_values_archive", "status_events", "id_tags", "inbox", "inbox_receipts", "station_messages",
-        "station_sessions", "gateways", "schema_migrations", "issued_certificates",
+        "station_sessions", "gateways", "schema_migrations", "issued_certificates", "inbox_buckets", "inbox_refusals",
     ]
 
     @Test func migratesAnEmptyDatabaseAndThenDoesNothing() async throws {
@@ -24,7 +24,8 @@ struct MigrationTests {
                     "0010_station_credentials.sql", "0011_lean_ingest.sql",
                     "0012_every_sample_fresh_answers.sql", "0013_id_tags_case_insensitive.sql",
                     "0014_station_security_profile.sql", "0015_issued_certificates.sql",
-                    "0016_timescale_upkeep.plain.sql",
+                    "0016_timescale_upkeep.plain.sql", "0017_append_only_journal.sql",
+                    "0018_late_values_refresh.plain.sql", "0019_append_only_retention.plain.sql",
                 ])
             for table in Self.domainTables {
                 let exists = try await client.scalar(
@@ -33,7 +34,7 @@ struct MigrationTests {
             }
             #expect(try await client.scalar("SELECT ocpp.storage_path()", as: String.self) == "plain")
             #expect(try await TestDatabase.migrate(client).isEmpty)
-            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 16)
+            #expect(try await client.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self) == 19)
         }
     }
 
@@ -87,13 +88,13 @@ struct MigrationTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(results.filter { !$0.isEmpty }.count == 1)
-            #expect(results.flatMap { $0 }.count == 16)
+            #expect(results.flatMap { $0 }.count == 19)
             let recorded = try await PostgresClient.withClient(
                 configuration: configuration, logger: TestDatabase.logger
             ) {
                 try await $0.scalar("SELECT count(*) FROM ocpp.schema_migrations", as: Int.self)
             }
-            #expect(recorded == 16)
+            #expect(recorded == 19)
         }
     }
 

@@ -36,7 +36,7 @@ struct IngestWriterTests {
             let row = try await client.query(
                 """
                 SELECT gateway_id, station_id, kind, action, message_id, payload_digest IS NULL,
-                       payload::text, response::text, station_time = \(time), processed_at IS NULL
+                       payload::text, response::text, station_time = \(time), txid IS NOT NULL
                 FROM ocpp.inbox
                 """, logger: TestDatabase.logger
             ).collect()

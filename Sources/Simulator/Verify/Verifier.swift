@@ -17,7 +17,7 @@ struct Verifier {
         let deadline = ContinuousClock.now + timeout
         while true {
             let rows = try await client.query(
-                "SELECT count(*) FROM ocpp.inbox WHERE processed_at IS NULL", logger: logger
+                "SELECT count(*) FROM ocpp.inbox_pending", logger: logger
             ).collect()
             if try rows.first?.decode(Int.self) == 0 { return true }
             guard ContinuousClock.now < deadline else { return false }

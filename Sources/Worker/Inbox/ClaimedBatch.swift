@@ -8,7 +8,7 @@ enum ConnectionEvent: String, Sendable, Hashable, CaseIterable {
     case disconnected
 }
 
-/// Inbox rows one worker has claimed (locked `FOR UPDATE SKIP LOCKED`) in its open
+/// Inbox rows one worker has claimed (from the buckets it leased) in its open
 /// transaction: their ids, the span of their receive times, and how many there are
 /// of each action and of each connection event. The stored action text is read
 /// once, at the claim; a row whose action the protocol core does not know is in
@@ -19,6 +19,9 @@ struct ClaimedBatch: Sendable {
     var latest: Date
     var countsByAction: [OCPPAction: Int]
     var countsByEvent: [ConnectionEvent: Int] = [:]
+    /// Rows may be waiting that this batch did not take (it was full, or its lease
+    /// left buckets out): the drain loop claims again at once rather than sleeping.
+    var mayHaveMore = false
 
     var isEmpty: Bool { ids.isEmpty }
 

@@ -3,20 +3,25 @@ import Logging
 import OCPP
 import PostgresNIO
 
-/// Applies one batch of work rows: claim, apply, mark processed, in one transaction.
+/// Applies one batch of work rows: lease buckets, claim, apply, advance the
+/// cursors, in one transaction.
 ///
-/// Claiming locks the oldest unprocessed rows `FOR UPDATE SKIP LOCKED`, so workers
-/// take disjoint batches without waiting for each other. Because the rows are marked
-/// processed in the transaction that applied them, a worker that dies mid-batch
-/// (even `kill -9`) loses its connection, the transaction rolls back, the locks are
-/// released, and another worker applies the same rows: nothing lost, nothing twice.
+/// The journal is append-only (migration 0017): what has been applied is a cursor
+/// per bucket of stations. A batch leases buckets that have rows waiting by locking
+/// their rows `FOR UPDATE SKIP LOCKED`, so workers take disjoint buckets without
+/// waiting for each other, and claims the rows after the cursors in (txid, id)
+/// order, only from transactions older than every one still running (a row can
+/// then never appear behind a cursor). The cursors advance in the transaction that
+/// applies the rows: a worker that dies mid-batch (even `kill -9`) loses its
+/// connection, the transaction rolls back, the leases go, and another worker
+/// applies the same rows: nothing lost, nothing twice.
 ///
 /// A row the database refuses (a value outside its column's range, a station deleted
 /// meanwhile: SQLSTATE classes 22 and 23), or whose payload the protocol core cannot
 /// read (``UnreadableWorkRow``: its payload, or an action the core does not know),
 /// must not block the rows behind it forever:
 /// the batch is then applied row by row, each in a savepoint, and a refused row is
-/// marked processed with the reason in `apply_error`.
+/// recorded in `inbox_refusals` with the reason, its cursor moving past it.
 struct InboxApplier: Sendable {
     let client: PostgresClient
     let batchSize: Int
@@ -43,24 +48,58 @@ struct InboxApplier: Sendable {
         ]
     }
 
-    static let claimSQL = """
-        SELECT id, received_at, kind, action
-        FROM ocpp.inbox
-        WHERE processed_at IS NULL
-        ORDER BY id
+    /// Buckets leased per batch: a quarter of the 64, so that up to four drain
+    /// loops (of one worker or several) apply at once.
+    static let bucketsPerLease = 16
+
+    /// The buckets with rows to apply, the longest-waiting first, locked for this
+    /// transaction; a bucket another worker holds is skipped.
+    static let leaseSQL = """
+        SELECT bucket FROM ocpp.inbox_buckets AS b
+        WHERE EXISTS (
+            SELECT 1 FROM ocpp.inbox AS i
+            WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
+              AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
+              AND i.txid < pg_snapshot_xmin(pg_current_snapshot()))
+        ORDER BY b.applied_at NULLS FIRST, b.bucket
         LIMIT $1
         FOR UPDATE SKIP LOCKED
         """
 
-    static let markProcessedSQL = """
-        UPDATE ocpp.inbox SET processed_at = now()
-        WHERE id = ANY($1::bigint[]) AND received_at BETWEEN $2 AND $3
+    /// The first `$2` rows after the leased buckets' cursors, in (txid, id) order,
+    /// and each bucket's cursor moved to its last row among them. Taken in that
+    /// order over the buckets together, the rows of each bucket are a prefix of what
+    /// it has waiting, so its last one is the new cursor. The leases are held: the
+    /// cursors read here are current, and this statement's snapshot is newer than
+    /// the lease's.
+    static let claimSQL = """
+        WITH claimed AS (
+            SELECT b.bucket, r.id, r.txid, r.received_at, r.kind, r.action
+            FROM ocpp.inbox_buckets AS b
+            CROSS JOIN LATERAL (
+                SELECT i.id, i.txid, i.received_at, i.kind, i.action
+                FROM ocpp.inbox AS i
+                WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
+                  AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
+                  AND i.txid < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY i.txid, i.id
+                LIMIT $2
+            ) AS r
+            WHERE b.bucket = ANY($1::integer[])
+            ORDER BY r.txid, r.id
+            LIMIT $2
+        ), advanced AS (
+            UPDATE ocpp.inbox_buckets AS b
+            SET cursor_txid = last.txid, cursor_id = last.id, applied_at = now()
+            FROM (SELECT DISTINCT ON (bucket) bucket, txid, id FROM claimed ORDER BY bucket, txid DESC, id DESC) AS last
+            WHERE b.bucket = last.bucket
+        )
+        SELECT id, received_at, kind, action FROM claimed ORDER BY id
         """
 
-    static let recordFailuresSQL = """
-        UPDATE ocpp.inbox AS i SET apply_error = f.error
-        FROM unnest($1::bigint[], $2::text[]) AS f (id, error)
-        WHERE i.id = f.id AND i.received_at BETWEEN $3 AND $4
+    static let recordRefusalsSQL = """
+        INSERT INTO ocpp.inbox_refusals (inbox_id, received_at, error)
+        SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[])
         """
 
     /// Applies the next batch; returns it (empty when nothing was waiting).
@@ -71,9 +110,8 @@ struct InboxApplier: Sendable {
             let claimed = try await claim(on: connection)
             guard !claimed.batch.isEmpty else { return claimed.batch }
             let failures = try await apply(claimed, on: connection)
-            _ = try await connection.query(claimed.batch.query(Self.markProcessedSQL), logger: logger).collect()
             if !failures.isEmpty {
-                try await record(failures, of: claimed.batch, on: connection)
+                try await record(failures, on: connection)
             }
             return claimed.batch
         }
@@ -84,27 +122,38 @@ struct InboxApplier: Sendable {
     }
 
     private func claim(on connection: PostgresConnection) async throws -> ClaimedRows {
+        var buckets: [Int32] = []
+        let leased = try await connection.query(
+            PostgresQuery(unsafeSQL: Self.leaseSQL, binds: Self.bindings(Self.bucketsPerLease)), logger: logger)
+        for try await bucket in leased.decode(Int32.self) { buckets.append(bucket) }
         var ids: [Int64] = []
         var receivedAt: [Date] = []
         var kinds: [ClaimedRowKind] = []
         var counts: [OCPPAction: Int] = [:]
         var events: [ConnectionEvent: Int] = [:]
-        let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: Self.claimSQL, binds: Self.bindings(batchSize)), logger: logger)
-        for try await (id, received, kind, action) in rows.decode((Int64, Date, String, String?).self) {
-            let row = ClaimedRowKind(id: id, kind: kind, action: action)
-            ids.append(id)
-            receivedAt.append(received)
-            kinds.append(row)
-            switch row {
-            case .call(let action): counts[action, default: 0] += 1
-            case .event(let event): events[event, default: 0] += 1
-            case .unreadable: break
+        if !buckets.isEmpty {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(buckets)
+            bindings.append(batchSize)
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: Self.claimSQL, binds: bindings), logger: logger)
+            for try await (id, received, kind, action) in rows.decode((Int64, Date, String, String?).self) {
+                let row = ClaimedRowKind(id: id, kind: kind, action: action)
+                ids.append(id)
+                receivedAt.append(received)
+                kinds.append(row)
+                switch row {
+                case .call(let action): counts[action, default: 0] += 1
+                case .event(let event): events[event, default: 0] += 1
+                case .unreadable: break
+                }
             }
         }
+        // Every leased bucket had rows: more may wait in buckets this lease left out.
         let batch = ClaimedBatch(
             ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(),
-            countsByAction: counts, countsByEvent: events)
+            countsByAction: counts, countsByEvent: events,
+            mayHaveMore: ids.count == batchSize || buckets.count == Self.bucketsPerLease)
         return ClaimedRows(batch: batch, receivedAt: receivedAt, kinds: kinds)
     }
 
@@ -134,7 +183,7 @@ struct InboxApplier: Sendable {
                 logger.error(
                     "work row set aside: \(reason)",
                     metadata: ["inbox_id": "\(single.ids[0])", "action": "\(claimed.kinds[index])"])
-                refused.append(RefusedRow(id: single.ids[0], error: reason))
+                refused.append(RefusedRow(id: single.ids[0], receivedAt: claimed.receivedAt[index], error: reason))
             }
         }
         metrics.refused(refused.count)
@@ -161,18 +210,13 @@ struct InboxApplier: Sendable {
         }
     }
 
-    private func record(
-        _ refused: [RefusedRow], of batch: ClaimedBatch, on connection: PostgresConnection
-    )
-        async throws
-    {
-        var bindings = PostgresBindings(capacity: 4)
+    private func record(_ refused: [RefusedRow], on connection: PostgresConnection) async throws {
+        var bindings = PostgresBindings(capacity: 3)
         bindings.append(refused.map(\.id))
+        bindings.append(refused.map(\.receivedAt))
         bindings.append(refused.map(\.error))
-        bindings.append(batch.earliest.addingTimeInterval(-0.001))
-        bindings.append(batch.latest.addingTimeInterval(0.001))
         _ = try await connection.query(
-            PostgresQuery(unsafeSQL: Self.recordFailuresSQL, binds: bindings), logger: logger
+            PostgresQuery(unsafeSQL: Self.recordRefusalsSQL, binds: bindings), logger: logger
         ).collect()
     }
 
@@ -238,6 +282,7 @@ private struct ClaimedRows: Sendable {
 
 private struct RefusedRow: Sendable {
     var id: Int64
+    var receivedAt: Date
     var error: String
 }
 

@@ -39,7 +39,7 @@ struct InboxDrainer: Service {
             do {
                 let batch = try await applyNextBatch()
                 backoff = .milliseconds(100)
-                if batch.ids.count < applier.batchSize {
+                if !batch.mayHaveMore {
                     await pause(pollInterval, wakeup: wakeup)
                     // Let the rows of a few more gateway batches arrive: one claim for
                     // them all costs what one claim for each would cost apiece.

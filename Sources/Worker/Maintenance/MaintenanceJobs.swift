@@ -17,13 +17,19 @@ enum MaintenanceJobs {
         ]
     }
 
-    /// Age of the oldest unprocessed work row, every 5 seconds.
+    /// Age of the oldest work row not applied yet (each bucket's next), every 5 seconds.
     static func lag(metrics: WorkerMetrics) -> MaintenanceJob {
         MaintenanceJob(name: "lag", interval: .seconds(5), exclusive: false) { connection, logger in
             let rows = try await connection.query(
                 """
-                SELECT coalesce((SELECT extract(epoch FROM now() - received_at)::double precision
-                                 FROM ocpp.inbox WHERE processed_at IS NULL ORDER BY id LIMIT 1), 0)
+                SELECT coalesce(extract(epoch FROM now() - min(first.received_at))::double precision, 0)
+                FROM ocpp.inbox_buckets AS b
+                CROSS JOIN LATERAL (
+                    SELECT i.received_at FROM ocpp.inbox AS i
+                    WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
+                      AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
+                    ORDER BY i.txid, i.id LIMIT 1
+                ) AS first
                 """, logger: logger)
             for try await seconds in rows.decode(Double.self) { metrics.lag.record(seconds) }
         }

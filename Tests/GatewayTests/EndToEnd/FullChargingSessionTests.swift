@@ -41,7 +41,7 @@ struct FullChargingSessionTests {
         try await expectTransaction(client: client, id: transactionID, clock: session)
         try await expectMeterValues(client: client, transactionID: transactionID)
         #expect(
-            try await client.scalar("SELECT count(*) FROM ocpp.inbox WHERE apply_error IS NOT NULL", as: Int.self) == 0)
+            try await client.scalar("SELECT count(*) FROM ocpp.inbox_refusals", as: Int.self) == 0)
     }
 
     // MARK: The station's side
@@ -122,10 +122,11 @@ struct FullChargingSessionTests {
     private func waitUntilApplied(client: PostgresClient, rows: Int) async throws {
         try await eventually("the worker applies \(rows) work rows") {
             let counts = try await client.query(
-                "SELECT count(*), count(processed_at) FROM ocpp.inbox", logger: TestDatabase.logger
+                "SELECT count(*), (SELECT count(*) FROM ocpp.inbox_pending) FROM ocpp.inbox",
+                logger: TestDatabase.logger
             ).collect()
-            let (total, processed) = try counts[0].decode((Int, Int).self)
-            return total == rows && processed == rows
+            let (total, pending) = try counts[0].decode((Int, Int).self)
+            return total == rows && pending == 0
         }
     }
 

@@ -246,12 +246,12 @@ struct HostileInputEndToEndTests {
 
     static func waitUntilApplied(_ client: PostgresClient) async throws {
         try await eventually("the worker applies every work row") {
-            try await client.scalar("SELECT count(*) FROM ocpp.inbox WHERE processed_at IS NULL", as: Int.self) == 0
+            try await client.scalar("SELECT count(*) FROM ocpp.inbox_pending", as: Int.self) == 0
         }
     }
 
     static func setAside(_ client: PostgresClient) async throws -> Int {
-        try await client.scalar("SELECT count(*) FROM ocpp.inbox WHERE apply_error IS NOT NULL", as: Int.self)
+        try await client.scalar("SELECT count(*) FROM ocpp.inbox_refusals", as: Int.self)
     }
 }
 

@@ -220,7 +220,7 @@ struct SchemaPropertyTests {
         try await eventually("the worker applies every work row", timeout: .seconds(60)) {
             let rows = try await client.query(
                 """
-                SELECT count(*) FILTER (WHERE processed_at IS NULL),
+                SELECT (SELECT count(*) FROM ocpp.inbox_pending),
                        count(*) FILTER (WHERE kind = 'connected'), count(*) FILTER (WHERE kind = 'disconnected')
                 FROM ocpp.inbox
                 """, logger: TestDatabase.logger
@@ -230,8 +230,8 @@ struct SchemaPropertyTests {
         }
         let setAside = try await client.query(
             """
-            SELECT coalesce(action, kind), apply_error, coalesce(payload::text, '')
-            FROM ocpp.inbox WHERE apply_error IS NOT NULL ORDER BY id
+            SELECT coalesce(i.action, i.kind), r.error, coalesce(i.payload::text, '')
+            FROM ocpp.inbox_refusals AS r JOIN ocpp.inbox AS i ON i.id = r.inbox_id ORDER BY i.id
             """, logger: TestDatabase.logger
         ).collect().map { try $0.decode((String, String, String).self) }
         // The count only: the rows themselves follow, grouped (an array here would print them all).

@@ -63,7 +63,7 @@ struct WorkerOutageTests {
             """, as: Int64.self)
         try await eventually("the worker applies work row \(id)") {
             try await client.scalar(
-                "SELECT processed_at IS NOT NULL FROM ocpp.inbox WHERE id = \(id)", as: Bool.self)
+                "SELECT NOT EXISTS (SELECT 1 FROM ocpp.inbox_pending WHERE id = \(id))", as: Bool.self)
         }
     }
 }

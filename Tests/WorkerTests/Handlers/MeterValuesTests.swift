@@ -183,7 +183,7 @@ struct MeterValuesTests {
             let rows = try await fixture.texts(
                 "SELECT coalesce(transaction_id::text, 'none') FROM ocpp.meter_values ORDER BY sampled_at")
             #expect(rows == ["none", "999999"])
-            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE apply_error IS NOT NULL") == 0)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_refusals") == 0)
         }
     }
 

@@ -98,7 +98,7 @@ struct MeterValuesWriteTests {
 
             #expect(try await fixture.drain() == 0)
             #expect(try await fixture.texts(Self.snapshotSQL).sorted() == Self.expected(transaction: transaction))
-            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE apply_error IS NOT NULL") == 0)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_refusals") == 0)
         }
     }
 
@@ -129,7 +129,7 @@ struct MeterValuesWriteTests {
             }
             #expect(try await fixture.count("SELECT 1 FROM ocpp.meter_values") == 0)
             #expect(try await fixture.count("SELECT 1 FROM ocpp.meter_values_stale_hours") == 0)
-            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE processed_at IS NULL") == 2)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_pending") == 2)
 
             #expect(try await fixture.drain() == 2)
             #expect(try await fixture.drain() == 0)

@@ -31,7 +31,13 @@ struct RefusedRowTests {
             #expect(try await fixture.drain() == 3)
 
             let inbox = try await fixture.rows(
-                "SELECT id, processed_at IS NOT NULL AS processed, apply_error FROM ocpp.inbox ORDER BY id")
+                """
+                SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
+                FROM ocpp.inbox AS i
+                LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
+                LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
+                ORDER BY i.id
+                """)
             #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
             #expect(inbox.map { $0["processed"] } == [true, true, true])
             #expect(inbox.map { $0["apply_error"]?.string?.contains("out of range") } == [nil, true, nil])
@@ -46,7 +52,7 @@ struct RefusedRowTests {
             try await fixture.insert(
                 [.call("Heartbeat", json: [:], receivedAt: TestTime.at(90))], station: station)
             #expect(try await fixture.drain() == 1)
-            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE processed_at IS NULL") == 0)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_pending") == 0)
         }
     }
 
@@ -66,7 +72,13 @@ struct RefusedRowTests {
             #expect(try await fixture.drain() == 3)
 
             let inbox = try await fixture.rows(
-                "SELECT id, processed_at IS NOT NULL AS processed, apply_error FROM ocpp.inbox ORDER BY id")
+                """
+                SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
+                FROM ocpp.inbox AS i
+                LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
+                LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
+                ORDER BY i.id
+                """)
             #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
             #expect(inbox.map { $0["processed"] } == [true, true, true])
             #expect(inbox.map { $0["apply_error"]?.string?.contains("NotAnAction") } == [nil, true, nil])

@@ -180,7 +180,7 @@ struct SignCertificateTests {
             let detail = try #require(try await Self.detail(fixture))
             #expect(detail.hasPrefix("SignCertificate not signed: CertificateSigned could not be queued"))
             #expect(try await fixture.count("SELECT 1 FROM ocpp.issued_certificates") == 0)
-            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox WHERE processed_at IS NULL") == 0)
+            #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_pending") == 0)
         }
     }
 }

@@ -76,8 +76,8 @@ struct DrainProgress: Sendable, Equatable {
     static func read(using client: PostgresClient) async throws -> DrainProgress {
         let rows = try await client.query(
             """
-            SELECT count(*) FILTER (WHERE processed_at IS NOT NULL), count(*) FILTER (WHERE processed_at IS NULL),
-                   count(*) FILTER (WHERE apply_error IS NOT NULL), (SELECT count(*) FROM ocpp.meter_values)
+            SELECT count(*) - (SELECT count(*) FROM ocpp.inbox_pending), (SELECT count(*) FROM ocpp.inbox_pending),
+                   (SELECT count(*) FROM ocpp.inbox_refusals), (SELECT count(*) FROM ocpp.meter_values)
             FROM ocpp.inbox
             """, logger: TestDatabase.logger)
         // Collected, not iterated with an early return: an unfinished row sequence keeps its pool lease.

@@ -147,11 +147,28 @@ extension InboxFixture {
         return texts
     }
 
-    /// Marks rows unprocessed again, as if the worker that applied them had never
-    /// committed: the next drain applies them a second time.
+    /// Journals the rows again, as a charger resending them under the same unique
+    /// ids or a worker that died after applying them, before its commit was seen:
+    /// the next drain applies them a second time.
     func reprocess(_ ids: [Int64]) async throws {
         try await client.query(
-            "UPDATE ocpp.inbox SET processed_at = NULL WHERE id = ANY(\(ids))", logger: TestDatabase.logger)
+            """
+            INSERT INTO ocpp.inbox (received_at, gateway_id, station_id, kind, action, message_id,
+                                    payload_digest, payload, response, station_time)
+            SELECT received_at, gateway_id, station_id, kind, action, message_id,
+                   payload_digest, payload, response, station_time
+            FROM ocpp.inbox WHERE id = ANY(\(ids)) ORDER BY id
+            """, logger: TestDatabase.logger)
+    }
+
+    /// Moves the cursor of the bucket of row `id` to it, as if a worker had applied
+    /// everything of that bucket up to it.
+    func markApplied(through id: Int64) async throws {
+        try await client.query(
+            """
+            UPDATE ocpp.inbox_buckets AS b SET cursor_txid = i.txid, cursor_id = i.id
+            FROM ocpp.inbox AS i WHERE i.id = \(id) AND b.bucket = ocpp.inbox_bucket(i.station_id)
+            """, logger: TestDatabase.logger)
     }
 }
 
