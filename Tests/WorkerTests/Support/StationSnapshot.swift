@@ -147,18 +147,31 @@ extension InboxFixture {
         return texts
     }
 
-    /// Journals the rows again, as a charger resending them under the same unique
-    /// ids or a worker that died after applying them, before its commit was seen:
-    /// the next drain applies them a second time.
+    /// Applies rows a second time, by id, in a transaction of their own: the same
+    /// journal row claimed twice, which the cursors prevent, and which the handlers
+    /// must not care about all the same (invariant 5, the belt to the cursors'
+    /// braces).
     func reprocess(_ ids: [Int64]) async throws {
-        try await client.query(
-            """
-            INSERT INTO ocpp.inbox (received_at, gateway_id, station_id, kind, action, message_id,
-                                    payload_digest, payload, response, station_time)
-            SELECT received_at, gateway_id, station_id, kind, action, message_id,
-                   payload_digest, payload, response, station_time
-            FROM ocpp.inbox WHERE id = ANY(\(ids)) ORDER BY id
-            """, logger: TestDatabase.logger)
+        let rows = try await client.query(
+            "SELECT id, received_at, kind, action FROM ocpp.inbox WHERE id = ANY(\(ids)) ORDER BY id",
+            logger: TestDatabase.logger)
+        var batch = ClaimedBatch(ids: [], earliest: .distantFuture, latest: .distantPast, countsByAction: [:])
+        for try await (id, receivedAt, kind, action) in rows.decode((Int64, Date, String, String?).self) {
+            batch.ids.append(id)
+            batch.earliest = min(batch.earliest, receivedAt)
+            batch.latest = max(batch.latest, receivedAt)
+            if let event = ConnectionEvent(rawValue: kind) {
+                batch.countsByEvent[event, default: 0] += 1
+            } else if let action = action.flatMap(OCPPAction.init(rawValue:)) {
+                batch.countsByAction[action, default: 0] += 1
+            }
+        }
+        let handlers = applier().handlers
+        try await client.withTransaction(logger: TestDatabase.logger) { connection in
+            for handler in handlers where handler.applies(to: batch) {
+                try await handler.apply(batch, on: connection, logger: TestDatabase.logger)
+            }
+        }
     }
 
     /// Moves the cursor of the bucket of row `id` to it, as if a worker had applied
