@@ -53,25 +53,33 @@ struct InboxApplier: Sendable {
     static let bucketsPerLease = 16
 
     /// The buckets with rows to apply, the longest-waiting first, locked for this
-    /// transaction; a bucket another worker holds is skipped.
+    /// transaction; a bucket another worker holds is skipped. A bucket has rows to
+    /// apply when the first row after its cursor was written by a transaction older
+    /// than every one still running (the rows after it, in (txid, id) order, can
+    /// only be newer).
     static let leaseSQL = """
         SELECT bucket FROM ocpp.inbox_buckets AS b
-        WHERE EXISTS (
-            SELECT 1 FROM ocpp.inbox AS i
+        WHERE (
+            SELECT i.txid FROM ocpp.inbox AS i
             WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
               AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
-              AND i.txid < pg_snapshot_xmin(pg_current_snapshot()))
+            ORDER BY i.txid, i.id
+            LIMIT 1
+        ) < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY b.applied_at NULLS FIRST, b.bucket
         LIMIT $1
         FOR UPDATE SKIP LOCKED
         """
 
-    /// The first `$2` rows after the leased buckets' cursors, in (txid, id) order,
-    /// and each bucket's cursor moved to its last row among them. Taken in that
-    /// order over the buckets together, the rows of each bucket are a prefix of what
-    /// it has waiting, so its last one is the new cursor. The leases are held: the
-    /// cursors read here are current, and this statement's snapshot is newer than
-    /// the lease's.
+    /// The rows after the leased buckets' cursors, at most `$3` per bucket and `$2`
+    /// in all, in (txid, id) order, and each bucket's cursor moved to its last row
+    /// among them. What each bucket gives is a prefix of what it has waiting (the
+    /// rows of transactions still running sort after all others), so its last one
+    /// is the new cursor. Each bucket's rows are read in index order and the read
+    /// stops at `$3`: a filter inside the per-bucket query would make the planner
+    /// fetch and sort the bucket's whole backlog. The leases are held: the cursors
+    /// read here are current, and this statement's snapshot is newer than the
+    /// lease's.
     static let claimSQL = """
         WITH claimed AS (
             SELECT b.bucket, r.id, r.txid, r.received_at, r.kind, r.action
@@ -81,11 +89,10 @@ struct InboxApplier: Sendable {
                 FROM ocpp.inbox AS i
                 WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
                   AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
-                  AND i.txid < pg_snapshot_xmin(pg_current_snapshot())
                 ORDER BY i.txid, i.id
-                LIMIT $2
+                LIMIT $3
             ) AS r
-            WHERE b.bucket = ANY($1::integer[])
+            WHERE b.bucket = ANY($1::integer[]) AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
             ORDER BY r.txid, r.id
             LIMIT $2
         ), advanced AS (
@@ -94,7 +101,7 @@ struct InboxApplier: Sendable {
             FROM (SELECT DISTINCT ON (bucket) bucket, txid, id FROM claimed ORDER BY bucket, txid DESC, id DESC) AS last
             WHERE b.bucket = last.bucket
         )
-        SELECT id, received_at, kind, action FROM claimed ORDER BY id
+        SELECT id, received_at, kind, action, bucket FROM claimed ORDER BY id
         """
 
     static let recordRefusalsSQL = """
@@ -131,13 +138,20 @@ struct InboxApplier: Sendable {
         var kinds: [ClaimedRowKind] = []
         var counts: [OCPPAction: Int] = [:]
         var events: [ConnectionEvent: Int] = [:]
+        // Each bucket's share of the batch, so that a bucket's read stops early.
+        let perBucket = buckets.isEmpty ? 0 : (batchSize + buckets.count - 1) / buckets.count
+        var rowsPerBucket: [Int32: Int] = [:]
         if !buckets.isEmpty {
-            var bindings = PostgresBindings(capacity: 2)
+            var bindings = PostgresBindings(capacity: 3)
             bindings.append(buckets)
             bindings.append(batchSize)
+            bindings.append(perBucket)
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: Self.claimSQL, binds: bindings), logger: logger)
-            for try await (id, received, kind, action) in rows.decode((Int64, Date, String, String?).self) {
+            for try await (id, received, kind, action, bucket) in rows.decode(
+                (Int64, Date, String, String?, Int32).self)
+            {
+                rowsPerBucket[bucket, default: 0] += 1
                 let row = ClaimedRowKind(id: id, kind: kind, action: action)
                 ids.append(id)
                 receivedAt.append(received)
@@ -149,11 +163,13 @@ struct InboxApplier: Sendable {
                 }
             }
         }
-        // Every leased bucket had rows: more may wait in buckets this lease left out.
+        // More may wait: the batch is full, a bucket gave its whole share, or the
+        // lease was full and left buckets out.
         let batch = ClaimedBatch(
             ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(),
             countsByAction: counts, countsByEvent: events,
-            mayHaveMore: ids.count == batchSize || buckets.count == Self.bucketsPerLease)
+            mayHaveMore: ids.count == batchSize || rowsPerBucket.values.contains(perBucket)
+                || buckets.count == Self.bucketsPerLease)
         return ClaimedRows(batch: batch, receivedAt: receivedAt, kinds: kinds)
     }
 
