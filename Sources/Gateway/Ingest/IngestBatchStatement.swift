@@ -120,13 +120,18 @@ struct IngestBatchStatement: PostgresPreparedStatement {
                c.keyed AND NOT (c.receipt_is_new AND c.first_ord = c.ord) AS is_duplicate,
                NOT c.keyed OR c.receipt_is_new OR stored.found IS NOT NULL AS resolved
         FROM classified AS c
-        -- LATERAL keeps this a primary-key probe per retransmission whatever the
-        -- generic plan's row estimates (a plain join could become a scan).
+        -- A primary-key probe per retransmission, whatever the generic plan's row
+        -- estimates. LATERAL alone did not keep it one: the planner pulls a simple
+        -- subquery up into a plain join, and the generic plan, made while the
+        -- receipts table was small, hashed a scan of the whole table at every batch
+        -- (375 µs of database time per message at 126,000 receipts). LIMIT keeps the
+        -- subquery a subquery, run per row with the row's key.
         LEFT JOIN LATERAL (
             SELECT r.response, true AS found
             FROM ocpp.inbox_receipts AS r
             WHERE c.keyed AND NOT c.receipt_is_new AND r.station_id = c.station_id
               AND r.action = c.action AND r.payload_digest = c.digest
+            LIMIT 1
         ) AS stored ON true
         ORDER BY c.ord
         """
