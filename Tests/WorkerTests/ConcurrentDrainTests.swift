@@ -17,7 +17,7 @@ struct ConcurrentDrainTests {
     func twoWorkersShareTheInbox() async throws {
         try await TestDatabase.withFreshDatabase { client, configuration in
             _ = try await TestDatabase.migrate(client)
-            // 64 stations fill the 64 buckets: each worker's lease takes a quarter of them.
+            // 64 stations fill the 64 buckets: each worker's lease takes half of them.
             let bulk = BulkMeterValues(rows: 100_000, stations: 64, sampledValuesPerRow: 1)
             try await bulk.insert(using: client)
             let allIDs = try await BulkMeterValues.allIDs(using: client)

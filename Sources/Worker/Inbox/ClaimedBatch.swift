@@ -19,9 +19,12 @@ struct ClaimedBatch: Sendable {
     var latest: Date
     var countsByAction: [OCPPAction: Int]
     var countsByEvent: [ConnectionEvent: Int] = [:]
-    /// Rows may be waiting that this batch did not take (it was full, or its lease
-    /// left buckets out): the drain loop claims again at once rather than sleeping.
+    /// A backlog may be waiting that this batch could not take (it was full, or a
+    /// bucket gave its whole share): the drain loop claims again at once rather
+    /// than letting rows gather.
     var mayHaveMore = false
+    /// The lease was full, so buckets with rows waiting may have been left out.
+    var leftBucketsOut = false
 
     var isEmpty: Bool { ids.isEmpty }
 

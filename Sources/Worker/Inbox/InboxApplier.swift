@@ -48,9 +48,11 @@ struct InboxApplier: Sendable {
         ]
     }
 
-    /// Buckets leased per batch: a quarter of the 64, so that up to four drain
-    /// loops (of one worker or several) apply at once.
-    static let bucketsPerLease = 16
+    /// Buckets leased per batch: half of the 64, so that two drain loops (one
+    /// worker's default) apply at once; more loops take turns. Fewer per lease
+    /// would let more loops work at once, but each batch would then be smaller,
+    /// and a batch's statements cost about as much for 20 rows as for 500.
+    static let bucketsPerLease = 32
 
     /// The buckets with rows to apply, the longest-waiting first, locked for this
     /// transaction; a bucket another worker holds is skipped. A bucket has rows to
@@ -163,13 +165,15 @@ struct InboxApplier: Sendable {
                 }
             }
         }
-        // More may wait: the batch is full, a bucket gave its whole share, or the
-        // lease was full and left buckets out.
+        // A backlog waits when the batch was cut short by its limits: full, or a
+        // bucket gave its whole share. Buckets this lease left out are not one: if
+        // their rows are as few as this lease's, the loop lets rows gather before
+        // its next claim, as it does after any short batch (but waits for no notice).
         let batch = ClaimedBatch(
             ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(),
             countsByAction: counts, countsByEvent: events,
-            mayHaveMore: ids.count == batchSize || rowsPerBucket.values.contains(perBucket)
-                || buckets.count == Self.bucketsPerLease)
+            mayHaveMore: ids.count == batchSize || rowsPerBucket.values.contains(perBucket),
+            leftBucketsOut: buckets.count == Self.bucketsPerLease)
         return ClaimedRows(batch: batch, receivedAt: receivedAt, kinds: kinds)
     }
 

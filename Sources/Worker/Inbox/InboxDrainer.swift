@@ -40,7 +40,8 @@ struct InboxDrainer: Service {
                 let batch = try await applyNextBatch()
                 backoff = .milliseconds(100)
                 if !batch.mayHaveMore {
-                    await pause(pollInterval, wakeup: wakeup)
+                    // Buckets the lease left out have rows already: no notice to wait for.
+                    if !batch.leftBucketsOut { await pause(pollInterval, wakeup: wakeup) }
                     // Let the rows of a few more gateway batches arrive: one claim for
                     // them all costs what one claim for each would cost apiece.
                     if batchDelay > .zero {
