@@ -44,7 +44,7 @@ struct GatewayOptions: ParsableArguments {
     var idTagCacheTTL: String?
     @Option(help: "Most work rows per batch statement. [env: OCPP_BATCH_MAX_SIZE, default: 500]")
     var batchMaxSize: String?
-    @Option(help: "Longest wait to fill a batch, milliseconds. [env: OCPP_BATCH_MAX_DELAY_MS, default: 5]")
+    @Option(help: "Longest wait to fill a batch, milliseconds. [env: OCPP_BATCH_MAX_DELAY_MS, default: 15]")
     var batchMaxDelayMs: String?
     @Option(
         help:

@@ -109,7 +109,7 @@ actor IngestWriter: Service {
         client: PostgresClient,
         gatewayID: String,
         batchMaxSize: Int = 500,
-        batchMaxDelay: Duration = .milliseconds(5),
+        batchMaxDelay: Duration = .milliseconds(15),
         ingestTimeout: Duration = .seconds(20),
         logger: Logger,
         committed: @escaping @Sendable () -> Void = {}
