@@ -53,7 +53,8 @@ struct WorkerApplication {
         let health = WorkerHealth()
         let wakeups = (0..<settings.concurrency).map { _ in Wakeup() }
         let applier = InboxApplier(
-            client: client, batchSize: settings.batchSize, metrics: metrics, logger: logger,
+            client: client, batchSize: settings.batchSize, leaseBuckets: settings.leaseBuckets, metrics: metrics,
+            logger: logger,
             certificateSigning: settings.certificateSigning)
         let drainer = InboxDrainer(
             applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval,

@@ -76,6 +76,35 @@ struct AppendOnlyJournalTests {
         }
     }
 
+    @Test("a batch leases at most its share of the buckets; a second applier takes others at once")
+    func aLeaseTakesItsShareOfTheBuckets() async throws {
+        try await InboxFixture.withFixture { fixture in
+            for index in 0..<64 {
+                let station = try await fixture.station("CP-\(index)")
+                try await fixture.insert([.call("Heartbeat", "{}")], station: station)
+            }
+            let buckets = { (ids: [Int64]) in
+                try await fixture.texts(
+                    "SELECT DISTINCT ocpp.inbox_bucket(station_id)::text FROM ocpp.inbox WHERE id = ANY(\(ids))")
+            }
+            let applier = InboxApplier(
+                client: fixture.client, batchSize: 1000, leaseBuckets: 8, metrics: WorkerMetrics(),
+                logger: TestDatabase.logger)
+            try await fixture.client.withTransaction(logger: TestDatabase.logger) { holder in
+                // Another worker holds the longest-waiting buckets for as long as this runs.
+                let held = try await holder.query(
+                    PostgresQuery(unsafeSQL: InboxApplier.leaseSQL, binds: Self.bindings(8)),
+                    logger: TestDatabase.logger
+                ).collect().map { try $0.decode(Int32.self) }
+                #expect(held.count == 8)
+                let first = try await applier.applyNextBatch()
+                #expect(first.ids.count == 8 && first.leftBucketsOut && !first.mayHaveMore)
+                let taken = Set(try await buckets(first.ids).compactMap { Int32($0) })
+                #expect(taken.count == 8 && taken.isDisjoint(with: held), "its own buckets: \(taken), held \(held)")
+            }
+        }
+    }
+
     @Test("a refused row is recorded beside the journal, and a requeued copy applies")
     func aRefusedRowIsRecordedAndCanBeRequeued() async throws {
         try await InboxFixture.withFixture { fixture in
@@ -102,6 +131,12 @@ struct AppendOnlyJournalTests {
             #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_refusals") == 0)
             #expect(try await fixture.count("SELECT 1 FROM ocpp.connectors WHERE status = 'Faulted'") == 1)
         }
+    }
+
+    private static func bindings(_ value: Int) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(value)
+        return bindings
     }
 
     private static func insertHeartbeat(station: Int64, on connection: PostgresConnection) async throws -> Int64 {

@@ -21,6 +21,11 @@ struct WorkerOptions: ParsableArguments {
     var batchSize: String?
     @Option(help: "Batches applied at once, each on its own connection. [env: OCPP_WORKER_CONCURRENCY, default: 2]")
     var concurrency: String?
+    @Option(
+        help:
+            "Buckets of stations (of 64) one batch leases; 64 / this many drain loops apply at once. [env: OCPP_WORKER_LEASE_BUCKETS, default: 32]"
+    )
+    var leaseBuckets: String?
     @Option(help: "Inbox poll interval without NOTIFY, milliseconds. [env: OCPP_WORKER_POLL_MS, default: 1000]")
     var pollMs: String?
     @Option(
@@ -101,6 +106,8 @@ struct WorkerOptions: ParsableArguments {
             "OCPP_WORKER_BATCH_SIZE", flag: batchSize, default: result.batchSize, range: 1...50_000)
         result.concurrency = try settings.integer(
             "OCPP_WORKER_CONCURRENCY", flag: concurrency, default: result.concurrency, range: 1...64)
+        result.leaseBuckets = try settings.integer(
+            "OCPP_WORKER_LEASE_BUCKETS", flag: leaseBuckets, default: result.leaseBuckets, range: 1...64)
         result.pollInterval = try settings.duration(
             "OCPP_WORKER_POLL_MS", flag: pollMs, default: result.pollInterval, unit: .milliseconds(1),
             range: 10...600_000)

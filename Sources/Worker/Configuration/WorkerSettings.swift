@@ -18,6 +18,12 @@ struct WorkerSettings: Sendable {
     /// Batches applied at once, each on its own connection. Applying a batch keeps
     /// one PostgreSQL backend busy on one core; more loops use more of the server.
     var concurrency = 2
+    /// Buckets of stations (of the journal's 64) one batch leases. Half by default,
+    /// so that two drain loops (one worker's default) apply at once and more take
+    /// turns; fewer per lease let more loops work at once, but each batch is then
+    /// smaller, and a batch's statements cost about as much for 20 rows as for 500.
+    var leaseBuckets = Self.defaultLeaseBuckets
+    static let defaultLeaseBuckets = 32
     /// How often the inbox is polled when no NOTIFY arrives (a notice can be missed
     /// while the listening connection is down).
     var pollInterval = Duration.seconds(1)

@@ -25,6 +25,8 @@ import PostgresNIO
 struct InboxApplier: Sendable {
     let client: PostgresClient
     let batchSize: Int
+    /// Buckets of stations one batch leases (`WorkerSettings.leaseBuckets`).
+    let leaseBuckets: Int
     let metrics: WorkerMetrics
     let logger: Logger
 
@@ -33,11 +35,12 @@ struct InboxApplier: Sendable {
 
     /// `certificateSigning`: the CA that signs SignCertificate requests (nil: none).
     init(
-        client: PostgresClient, batchSize: Int, metrics: WorkerMetrics, logger: Logger,
-        certificateSigning: CertificateSigning? = nil
+        client: PostgresClient, batchSize: Int, leaseBuckets: Int = WorkerSettings.defaultLeaseBuckets,
+        metrics: WorkerMetrics, logger: Logger, certificateSigning: CertificateSigning? = nil
     ) {
         self.client = client
         self.batchSize = batchSize
+        self.leaseBuckets = leaseBuckets
         self.metrics = metrics
         self.logger = logger
         self.handlers = [
@@ -47,12 +50,6 @@ struct InboxApplier: Sendable {
             ConsoleNotifyHandler(),
         ]
     }
-
-    /// Buckets leased per batch: half of the 64, so that two drain loops (one
-    /// worker's default) apply at once; more loops take turns. Fewer per lease
-    /// would let more loops work at once, but each batch would then be smaller,
-    /// and a batch's statements cost about as much for 20 rows as for 500.
-    static let bucketsPerLease = 32
 
     /// The buckets with rows to apply, the longest-waiting first, locked for this
     /// transaction; a bucket another worker holds is skipped. A bucket has rows to
@@ -133,7 +130,7 @@ struct InboxApplier: Sendable {
     private func claim(on connection: PostgresConnection) async throws -> ClaimedRows {
         var buckets: [Int32] = []
         let leased = try await connection.query(
-            PostgresQuery(unsafeSQL: Self.leaseSQL, binds: Self.bindings(Self.bucketsPerLease)), logger: logger)
+            PostgresQuery(unsafeSQL: Self.leaseSQL, binds: Self.bindings(leaseBuckets)), logger: logger)
         for try await bucket in leased.decode(Int32.self) { buckets.append(bucket) }
         var ids: [Int64] = []
         var receivedAt: [Date] = []
@@ -173,7 +170,7 @@ struct InboxApplier: Sendable {
             ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(),
             countsByAction: counts, countsByEvent: events,
             mayHaveMore: ids.count == batchSize || rowsPerBucket.values.contains(perBucket),
-            leftBucketsOut: buckets.count == Self.bucketsPerLease)
+            leftBucketsOut: buckets.count == leaseBuckets)
         return ClaimedRows(batch: batch, receivedAt: receivedAt, kinds: kinds)
     }
 
