@@ -60,7 +60,8 @@ SELECT id, received_at, coalesce(processed_at, now()), apply_error FROM ocpp.inb
 -- running during an upgrade, now fails to claim instead of applying rows a second
 -- time by the old rule.
 DROP INDEX ocpp.inbox_unprocessed;
-ALTER TABLE ocpp.inbox DROP COLUMN processed_at, DROP COLUMN apply_error;
+ALTER TABLE ocpp.inbox DROP COLUMN processed_at;
+ALTER TABLE ocpp.inbox DROP COLUMN apply_error;
 
 -- The journal rows not applied yet (for operators, the lag metric and tests).
 CREATE VIEW ocpp.inbox_pending AS
