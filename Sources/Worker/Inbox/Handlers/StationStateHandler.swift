@@ -6,12 +6,12 @@ import PostgresNIO
 /// answer it got, and the online state from connect and disconnect rows.
 ///
 /// Runs last in the batch, so the station rows, the hottest rows of all, stay locked
-/// for the shortest time; the first statement locks them in id order, so two workers
-/// never deadlock on them. The lock is `FOR NO KEY UPDATE`, what the UPDATE itself
-/// takes: `FOR UPDATE` would also conflict with the `FOR KEY SHARE` locks of foreign
-/// key checks, so a gateway opening a session (station_sessions) or a worker's
-/// earlier handler (connectors, transactions) would wait for this transaction, and
-/// two workers that had both checked a key of the same station would deadlock.
+/// for the shortest time. Two workers never update the same station at once: a
+/// station's rows are applied only by the drain loop that leases its bucket, so the
+/// rows need no locking order (they were locked in id order first while workers
+/// shared stations). The UPDATE's lock is `FOR NO KEY UPDATE`, which does not
+/// conflict with the `FOR KEY SHARE` locks of foreign key checks: a gateway opening
+/// a session (station_sessions) does not wait for this transaction.
 ///
 /// Online state merges order-free: each connect/disconnect names its session and
 /// when that session began; the session with the latest (start, id) is the
@@ -25,11 +25,9 @@ struct StationStateHandler: InboxHandler {
         WITH \(ClaimedBatch.rowsCTE(where: "true")),
         seen AS (
             SELECT station_id, max(received_at) AS last_seen_at FROM batch GROUP BY station_id
-        ), locked AS (
-            SELECT s.id FROM ocpp.stations AS s JOIN seen ON seen.station_id = s.id ORDER BY s.id FOR NO KEY UPDATE OF s
         )
         UPDATE ocpp.stations AS s SET last_seen_at = seen.last_seen_at
-        FROM seen JOIN locked ON locked.id = seen.station_id
+        FROM seen
         WHERE s.id = seen.station_id AND (s.last_seen_at IS NULL OR s.last_seen_at < seen.last_seen_at)
         """
 
