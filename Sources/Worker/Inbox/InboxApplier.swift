@@ -132,11 +132,7 @@ struct InboxApplier: Sendable {
         let leased = try await connection.query(
             PostgresQuery(unsafeSQL: Self.leaseSQL, binds: Self.bindings(leaseBuckets)), logger: logger)
         for try await bucket in leased.decode(Int32.self) { buckets.append(bucket) }
-        var ids: [Int64] = []
-        var receivedAt: [Date] = []
-        var kinds: [ClaimedRowKind] = []
-        var counts: [OCPPAction: Int] = [:]
-        var events: [ConnectionEvent: Int] = [:]
+        var claimed = ClaimedRows()
         // Each bucket's share of the batch, so that a bucket's read stops early.
         let perBucket = buckets.isEmpty ? 0 : (batchSize + buckets.count - 1) / buckets.count
         var rowsPerBucket: [Int32: Int] = [:]
@@ -151,27 +147,17 @@ struct InboxApplier: Sendable {
                 (Int64, Date, String, String?, Int32).self)
             {
                 rowsPerBucket[bucket, default: 0] += 1
-                let row = ClaimedRowKind(id: id, kind: kind, action: action)
-                ids.append(id)
-                receivedAt.append(received)
-                kinds.append(row)
-                switch row {
-                case .call(let action): counts[action, default: 0] += 1
-                case .event(let event): events[event, default: 0] += 1
-                case .unreadable: break
-                }
+                claimed.append(id: id, receivedAt: received, kind: kind, action: action)
             }
         }
         // A backlog waits when the batch was cut short by its limits: full, or a
         // bucket gave its whole share. Buckets this lease left out are not one: if
         // their rows are as few as this lease's, the loop lets rows gather before
         // its next claim, as it does after any short batch (but waits for no notice).
-        let batch = ClaimedBatch(
-            ids: ids, earliest: receivedAt.min() ?? Date(), latest: receivedAt.max() ?? Date(),
-            countsByAction: counts, countsByEvent: events,
-            mayHaveMore: ids.count == batchSize || rowsPerBucket.values.contains(perBucket),
-            leftBucketsOut: buckets.count == leaseBuckets)
-        return ClaimedRows(batch: batch, receivedAt: receivedAt, kinds: kinds)
+        claimed.batch.mayHaveMore =
+            claimed.batch.ids.count == batchSize || rowsPerBucket.values.contains(perBucket)
+        claimed.batch.leftBucketsOut = buckets.count == leaseBuckets
+        return claimed
     }
 
     /// Applies the batch; returns the rows refused one by one (empty when all went in).
@@ -245,7 +231,7 @@ struct InboxApplier: Sendable {
 }
 
 /// What a claimed row holds, read once from its stored `kind` and `action`.
-private enum ClaimedRowKind: Sendable, CustomStringConvertible {
+enum ClaimedRowKind: Sendable, CustomStringConvertible {
     case call(OCPPAction)
     case event(ConnectionEvent)
     /// An action the protocol core does not know (a journal written by hand or by
@@ -278,22 +264,39 @@ private enum ClaimedRowKind: Sendable, CustomStringConvertible {
 }
 
 /// A claimed batch with each row's receive time and kind, for applying it row by row.
-private struct ClaimedRows: Sendable {
-    var batch: ClaimedBatch
-    var receivedAt: [Date]
-    var kinds: [ClaimedRowKind]
+struct ClaimedRows: Sendable {
+    var batch = ClaimedBatch(ids: [], earliest: .distantFuture, latest: .distantPast, countsByAction: [:])
+    var receivedAt: [Date] = []
+    var kinds: [ClaimedRowKind] = []
 
     var unreadable: [UnreadableWorkRow] { kinds.compactMap(\.unreadable) }
+
+    /// Adds a row, its stored kind and action read once.
+    mutating func append(id: Int64, receivedAt time: Date, kind: String, action: String?) {
+        let row = ClaimedRowKind(id: id, kind: kind, action: action)
+        batch.ids.append(id)
+        batch.earliest = min(batch.earliest, time)
+        batch.latest = max(batch.latest, time)
+        batch.count(row)
+        receivedAt.append(time)
+        kinds.append(row)
+    }
 
     func row(at index: Int) -> ClaimedBatch {
         var row = ClaimedBatch(
             ids: [batch.ids[index]], earliest: receivedAt[index], latest: receivedAt[index], countsByAction: [:])
-        switch kinds[index] {
-        case .call(let action): row.countsByAction[action] = 1
-        case .event(let event): row.countsByEvent[event] = 1
+        row.count(kinds[index])
+        return row
+    }
+}
+
+extension ClaimedBatch {
+    fileprivate mutating func count(_ row: ClaimedRowKind) {
+        switch row {
+        case .call(let action): countsByAction[action, default: 0] += 1
+        case .event(let event): countsByEvent[event, default: 0] += 1
         case .unreadable: break
         }
-        return row
     }
 }
 

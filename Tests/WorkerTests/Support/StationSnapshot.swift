@@ -155,17 +155,11 @@ extension InboxFixture {
         let rows = try await client.query(
             "SELECT id, received_at, kind, action FROM ocpp.inbox WHERE id = ANY(\(ids)) ORDER BY id",
             logger: TestDatabase.logger)
-        var batch = ClaimedBatch(ids: [], earliest: .distantFuture, latest: .distantPast, countsByAction: [:])
+        var claimed = ClaimedRows()
         for try await (id, receivedAt, kind, action) in rows.decode((Int64, Date, String, String?).self) {
-            batch.ids.append(id)
-            batch.earliest = min(batch.earliest, receivedAt)
-            batch.latest = max(batch.latest, receivedAt)
-            if let event = ConnectionEvent(rawValue: kind) {
-                batch.countsByEvent[event, default: 0] += 1
-            } else if let action = action.flatMap(OCPPAction.init(rawValue:)) {
-                batch.countsByAction[action, default: 0] += 1
-            }
+            claimed.append(id: id, receivedAt: receivedAt, kind: kind, action: action)
         }
+        let batch = claimed.batch
         let handlers = applier().handlers
         try await client.withTransaction(logger: TestDatabase.logger) { connection in
             for handler in handlers where handler.applies(to: batch) {
