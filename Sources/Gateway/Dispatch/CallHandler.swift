@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import OCPP
 import PostgresNIO
 import Shared
@@ -147,7 +148,7 @@ struct CallHandler: Sendable {
             // would hardly notice: answered a moment later it is Accepted, where a
             // Pending would keep it away for seconds while the gateway had room.
             if let turn = bootBudget.reserve(maximumWait: bootMaxWait) {
-                if turn > .zero { try await Task.sleep(for: turn) }
+                if turn > .zero { try await NIOSingletons.posixEventLoopGroup.any().sleep(for: turn) }
             } else {
                 // Far over the budget: come back soon, at a time of your own, so the
                 // retries do not arrive together again.

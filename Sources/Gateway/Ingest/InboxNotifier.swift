@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Shared
@@ -21,11 +23,17 @@ final class InboxNotifier: Service, Sendable {
     private let client: PostgresClient
     private let gatewayID: String
     private let logger: Logger
+    /// Times the interval (``EventLoop/sleep(for:)`` says why not `Task.sleep`).
+    private let eventLoop: any EventLoop
     private let commits: AsyncStream<Void>
     private let commitsContinuation: AsyncStream<Void>.Continuation
 
-    init(client: PostgresClient, gatewayID: String, logger: Logger) {
+    init(
+        client: PostgresClient, gatewayID: String,
+        eventLoop: any EventLoop = NIOSingletons.posixEventLoopGroup.any(), logger: Logger
+    ) {
         self.client = client
+        self.eventLoop = eventLoop
         self.gatewayID = gatewayID
         self.logger = logger
         // Commits that arrive while a notice is being sent or while the interval
@@ -48,7 +56,7 @@ final class InboxNotifier: Service, Sendable {
                 } catch {
                     logger.debug("inbox notice not sent: \(String(reflecting: error))")
                 }
-                try? await Task.sleep(for: Self.interval)
+                try? await eventLoop.sleep(for: Self.interval)
             }
         } onGracefulShutdown: { [commitsContinuation] in
             commitsContinuation.finish()

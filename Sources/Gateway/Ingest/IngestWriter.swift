@@ -1,5 +1,7 @@
 import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import OCPP
 import PostgresNIO
 import ServiceLifecycle
@@ -74,6 +76,8 @@ actor IngestWriter: Service {
     private let client: PostgresClient
     private let logger: Logger
     private let clock = ContinuousClock()
+    /// Times the writer's waits (``EventLoop/sleep(for:)`` says why not `Task.sleep`).
+    private let eventLoop: any EventLoop
     /// Called after every committed batch (``InboxNotifier/batchCommitted()``).
     private let committed: @Sendable () -> Void
 
@@ -81,7 +85,7 @@ actor IngestWriter: Service {
     private var waiters: [IngestBatcher<WorkItem>.ID: CheckedContinuation<IngestOutcome, any Error>] = [:]
     /// The flush loop, while it waits for a deadline or for work.
     private var loopWaiter: CheckedContinuation<Void, Never>?
-    private var wakeTimer: Task<Void, Never>?
+    private var wakeTimer: Scheduled<Void>?
     /// The write of the batch in flight, cancelled when all its items have expired.
     private var inFlightWrite: Task<WriteResult, Never>?
     /// A reachability probe in progress, cancelled by shutdown.
@@ -111,10 +115,12 @@ actor IngestWriter: Service {
         batchMaxSize: Int = 500,
         batchMaxDelay: Duration = .milliseconds(15),
         ingestTimeout: Duration = .seconds(20),
+        eventLoop: any EventLoop = NIOSingletons.posixEventLoopGroup.any(),
         logger: Logger,
         committed: @escaping @Sendable () -> Void = {}
     ) {
         self.committed = committed
+        self.eventLoop = eventLoop
         self.client = client
         self.gatewayID = gatewayID
         self.logger = logger
@@ -223,10 +229,11 @@ actor IngestWriter: Service {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             loopWaiter = continuation
             if let deadline {
-                wakeTimer = Task { [weak self] in
-                    try? await Task.sleep(until: deadline, clock: .continuous)
-                    guard !Task.isCancelled else { return }
-                    await self?.wakeLoop()
+                // Woken early (a full batch, shutdown), the timer is cancelled and
+                // costs nothing more; a task is made only when it fires.
+                wakeTimer = eventLoop.scheduleTask(in: TimeAmount(clock.now.duration(to: deadline))) {
+                    [weak self] in
+                    Task { await self?.wakeLoop() }
                 }
             }
         }
@@ -245,7 +252,7 @@ actor IngestWriter: Service {
     private func expiryLoop() async {
         let interval = max(.milliseconds(10), min(.seconds(1), batcher.timeout / 10))
         while true {
-            do { try await Task.sleep(for: interval) } catch { return }
+            do { try await eventLoop.sleep(for: interval) } catch { return }
             let expired = batcher.expire(now: clock.now)
             guard !expired.isEmpty else { continue }
             logger.warning(
@@ -364,6 +371,7 @@ actor IngestWriter: Service {
     private func probe() async {
         let client = client
         let logger = logger
+        let eventLoop = eventLoop
         let timeout = min(batcher.timeout, .seconds(5))
         let check = Task { () -> (any Error)? in
             do {
@@ -373,7 +381,7 @@ actor IngestWriter: Service {
                         for try await _ in rows {}
                     }
                     group.addTask {
-                        try await Task.sleep(for: timeout)
+                        try await eventLoop.sleep(for: timeout)
                         throw IngestError.unavailable
                     }
                     try await group.next()
