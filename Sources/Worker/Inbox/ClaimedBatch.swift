@@ -19,6 +19,9 @@ struct ClaimedBatch: Sendable {
     var latest: Date
     var countsByAction: [OCPPAction: Int]
     var countsByEvent: [ConnectionEvent: Int] = [:]
+    /// The newest receive time of each station's rows, as the claim read them: the
+    /// stations' last seen, with no second read of the journal.
+    var lastSeen: [Int64: PostgresTimestamp] = [:]
     /// A backlog may be waiting that this batch could not take (it was full, or a
     /// bucket gave its whole share): the drain loop claims again at once rather
     /// than letting rows gather.
@@ -52,9 +55,9 @@ struct ClaimedBatch: Sendable {
     /// (an SQL condition on `action` or `kind`). The inbox stores payloads as `json`
     /// (cheap for the gateway to write); they become `jsonb` here. Not MATERIALIZED
     /// on purpose: a statement that reads `batch` once gets it inlined, and the
-    /// conversion is then only paid where the payload is used (the last-seen
-    /// statement reads every row and no payload); one that reads it more than once
-    /// gets it materialized by the planner, converting each payload once.
+    /// conversion is then only paid where the payload is used; one that reads it
+    /// more than once gets it materialized by the planner, converting each payload
+    /// once.
     static func rowsCTE(where filter: String) -> String {
         """
         batch AS (

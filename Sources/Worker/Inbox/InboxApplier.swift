@@ -81,10 +81,10 @@ struct InboxApplier: Sendable {
     /// lease's.
     static let claimSQL = """
         WITH claimed AS (
-            SELECT b.bucket, r.id, r.txid, r.received_at, r.kind, r.action
+            SELECT b.bucket, r.id, r.txid, r.station_id, r.received_at, r.kind, r.action
             FROM ocpp.inbox_buckets AS b
             CROSS JOIN LATERAL (
-                SELECT i.id, i.txid, i.received_at, i.kind, i.action
+                SELECT i.id, i.txid, i.station_id, i.received_at, i.kind, i.action
                 FROM ocpp.inbox AS i
                 WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
                   AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
@@ -100,7 +100,7 @@ struct InboxApplier: Sendable {
             FROM (SELECT DISTINCT ON (bucket) bucket, txid, id FROM claimed ORDER BY bucket, txid DESC, id DESC) AS last
             WHERE b.bucket = last.bucket
         )
-        SELECT id, received_at, kind, action, bucket FROM claimed ORDER BY id
+        SELECT id, station_id, received_at, kind, action, bucket FROM claimed ORDER BY id
         """
 
     static let recordRefusalsSQL = """
@@ -143,11 +143,11 @@ struct InboxApplier: Sendable {
             bindings.append(perBucket)
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: Self.claimSQL, binds: bindings), logger: logger)
-            for try await (id, received, kind, action, bucket) in rows.decode(
-                (Int64, Date, String, String?, Int32).self)
+            for try await (id, station, received, kind, action, bucket) in rows.decode(
+                (Int64, Int64, PostgresTimestamp, String, String?, Int32).self)
             {
                 rowsPerBucket[bucket, default: 0] += 1
-                claimed.append(id: id, receivedAt: received, kind: kind, action: action)
+                claimed.append(id: id, stationID: station, receivedAt: received, kind: kind, action: action)
             }
         }
         // A backlog waits when the batch was cut short by its limits: full, or a
@@ -263,29 +263,36 @@ enum ClaimedRowKind: Sendable, CustomStringConvertible {
     }
 }
 
-/// A claimed batch with each row's receive time and kind, for applying it row by row.
+/// A claimed batch with each row's station, receive time and kind, for applying
+/// it row by row.
 struct ClaimedRows: Sendable {
     var batch = ClaimedBatch(ids: [], earliest: .distantFuture, latest: .distantPast, countsByAction: [:])
-    var receivedAt: [Date] = []
+    var stationIDs: [Int64] = []
+    var receivedAt: [PostgresTimestamp] = []
     var kinds: [ClaimedRowKind] = []
 
     var unreadable: [UnreadableWorkRow] { kinds.compactMap(\.unreadable) }
 
     /// Adds a row, its stored kind and action read once.
-    mutating func append(id: Int64, receivedAt time: Date, kind: String, action: String?) {
+    mutating func append(
+        id: Int64, stationID: Int64, receivedAt time: PostgresTimestamp, kind: String, action: String?
+    ) {
         let row = ClaimedRowKind(id: id, kind: kind, action: action)
         batch.ids.append(id)
-        batch.earliest = min(batch.earliest, time)
-        batch.latest = max(batch.latest, time)
+        batch.earliest = min(batch.earliest, time.date)
+        batch.latest = max(batch.latest, time.date)
         batch.count(row)
+        batch.see(stationID, at: time)
+        stationIDs.append(stationID)
         receivedAt.append(time)
         kinds.append(row)
     }
 
     func row(at index: Int) -> ClaimedBatch {
-        var row = ClaimedBatch(
-            ids: [batch.ids[index]], earliest: receivedAt[index], latest: receivedAt[index], countsByAction: [:])
+        let time = receivedAt[index]
+        var row = ClaimedBatch(ids: [batch.ids[index]], earliest: time.date, latest: time.date, countsByAction: [:])
         row.count(kinds[index])
+        row.see(stationIDs[index], at: time)
         return row
     }
 }
@@ -298,11 +305,15 @@ extension ClaimedBatch {
         case .unreadable: break
         }
     }
+
+    fileprivate mutating func see(_ station: Int64, at time: PostgresTimestamp) {
+        lastSeen[station] = max(lastSeen[station] ?? time, time)
+    }
 }
 
 private struct RefusedRow: Sendable {
     var id: Int64
-    var receivedAt: Date
+    var receivedAt: PostgresTimestamp
     var error: String
 }
 

@@ -153,11 +153,13 @@ extension InboxFixture {
     /// braces).
     func reprocess(_ ids: [Int64]) async throws {
         let rows = try await client.query(
-            "SELECT id, received_at, kind, action FROM ocpp.inbox WHERE id = ANY(\(ids)) ORDER BY id",
+            "SELECT id, station_id, received_at, kind, action FROM ocpp.inbox WHERE id = ANY(\(ids)) ORDER BY id",
             logger: TestDatabase.logger)
         var claimed = ClaimedRows()
-        for try await (id, receivedAt, kind, action) in rows.decode((Int64, Date, String, String?).self) {
-            claimed.append(id: id, receivedAt: receivedAt, kind: kind, action: action)
+        for try await (id, station, receivedAt, kind, action) in rows.decode(
+            (Int64, Int64, PostgresTimestamp, String, String?).self)
+        {
+            claimed.append(id: id, stationID: station, receivedAt: receivedAt, kind: kind, action: action)
         }
         let batch = claimed.batch
         let handlers = applier().handlers

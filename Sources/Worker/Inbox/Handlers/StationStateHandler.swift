@@ -21,13 +21,11 @@ struct StationStateHandler: InboxHandler {
     /// Every batch has some: last seen is updated from any row.
     let actions: Set<OCPPAction> = []
 
+    /// Each station's newest receive time in the batch (``ClaimedBatch/lastSeen``,
+    /// read by the claim), in station order.
     static let lastSeenSQL = """
-        WITH \(ClaimedBatch.rowsCTE(where: "true")),
-        seen AS (
-            SELECT station_id, max(received_at) AS last_seen_at FROM batch GROUP BY station_id
-        )
         UPDATE ocpp.stations AS s SET last_seen_at = seen.last_seen_at
-        FROM seen
+        FROM unnest($1::bigint[], $2::timestamptz[]) AS seen (station_id, last_seen_at)
         WHERE s.id = seen.station_id AND (s.last_seen_at IS NULL OR s.last_seen_at < seen.last_seen_at)
         """
 
@@ -74,12 +72,24 @@ struct StationStateHandler: InboxHandler {
         """
 
     func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
-        try await execute(Self.lastSeenSQL, batch, on: connection, logger: logger)
+        try await updateLastSeen(batch.lastSeen, on: connection, logger: logger)
         if batch.countsByAction[.bootNotification, default: 0] > 0 {
             try await execute(Self.bootSQL, batch, on: connection, logger: logger)
         }
         if batch.contains(anyOf: [ConnectionEvent.connected, .disconnected]) {
             try await execute(Self.presenceSQL, batch, on: connection, logger: logger)
         }
+    }
+
+    private func updateLastSeen(
+        _ lastSeen: [Int64: PostgresTimestamp], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !lastSeen.isEmpty else { return }
+        let seen = lastSeen.sorted { $0.key < $1.key }
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(seen.map(\.key))
+        bindings.append(seen.map(\.value))
+        _ = try await connection.query(PostgresQuery(unsafeSQL: Self.lastSeenSQL, binds: bindings), logger: logger)
+            .collect()
     }
 }
