@@ -92,10 +92,12 @@ struct AppendOnlyJournalTests {
                 logger: TestDatabase.logger)
             try await fixture.client.withTransaction(logger: TestDatabase.logger) { holder in
                 // Another worker holds the longest-waiting buckets for as long as this runs.
-                let held = try await holder.query(
-                    PostgresQuery(unsafeSQL: InboxApplier.leaseSQL, binds: Self.bindings(8)),
-                    logger: TestDatabase.logger
-                ).collect().map { try $0.decode(Int32.self) }
+                var held: [Int32] = []
+                for try await bucket in try await holder.execute(
+                    LeaseBucketsStatement(limit: 8), logger: TestDatabase.logger)
+                {
+                    held.append(bucket)
+                }
                 #expect(held.count == 8)
                 let first = try await applier.applyNextBatch()
                 #expect(first.ids.count == 8 && first.leftBucketsOut && !first.mayHaveMore)
@@ -131,12 +133,6 @@ struct AppendOnlyJournalTests {
             #expect(try await fixture.count("SELECT 1 FROM ocpp.inbox_refusals") == 0)
             #expect(try await fixture.count("SELECT 1 FROM ocpp.connectors WHERE status = 'Faulted'") == 1)
         }
-    }
-
-    private static func bindings(_ value: Int) -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(value)
-        return bindings
     }
 
     private static func insertHeartbeat(station: Int64, on connection: PostgresConnection) async throws -> Int64 {

@@ -18,3 +18,10 @@ extension PostgresClient {
         return rows
     }
 }
+
+extension PostgresConnection {
+    /// Runs a prepared statement for its effect, reading its rows (if any) to the end.
+    public func run<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws {
+        for try await _ in try await execute(statement, logger: logger) {}
+    }
+}

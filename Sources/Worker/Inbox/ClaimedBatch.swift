@@ -44,11 +44,16 @@ struct ClaimedBatch: Sendable {
     /// `Date`, and the span only helps the planner skip partitions). Every handler
     /// reads its rows with ``rowsCTE``.
     func query(_ sql: String) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// The bindings of ``query(_:)``, for a prepared statement of the same form.
+    var bindings: PostgresBindings {
         var bindings = PostgresBindings(capacity: 3)
         bindings.append(ids)
         bindings.append(earliest.addingTimeInterval(-0.001))
         bindings.append(latest.addingTimeInterval(0.001))
-        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+        return bindings
     }
 
     /// The claimed rows, as a CTE named `batch`, for the actions listed in `filter`

@@ -51,58 +51,6 @@ struct InboxApplier: Sendable {
         ]
     }
 
-    /// The buckets with rows to apply, the longest-waiting first, locked for this
-    /// transaction; a bucket another worker holds is skipped. A bucket has rows to
-    /// apply when the first row after its cursor was written by a transaction older
-    /// than every one still running (the rows after it, in (txid, id) order, can
-    /// only be newer).
-    static let leaseSQL = """
-        SELECT bucket FROM ocpp.inbox_buckets AS b
-        WHERE (
-            SELECT i.txid FROM ocpp.inbox AS i
-            WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
-              AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
-            ORDER BY i.txid, i.id
-            LIMIT 1
-        ) < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY b.applied_at NULLS FIRST, b.bucket
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED
-        """
-
-    /// The rows after the leased buckets' cursors, at most `$3` per bucket and `$2`
-    /// in all, in (txid, id) order, and each bucket's cursor moved to its last row
-    /// among them. What each bucket gives is a prefix of what it has waiting (the
-    /// rows of transactions still running sort after all others), so its last one
-    /// is the new cursor. Each bucket's rows are read in index order and the read
-    /// stops at `$3`: a filter inside the per-bucket query would make the planner
-    /// fetch and sort the bucket's whole backlog. The leases are held: the cursors
-    /// read here are current, and this statement's snapshot is newer than the
-    /// lease's.
-    static let claimSQL = """
-        WITH claimed AS (
-            SELECT b.bucket, r.id, r.txid, r.station_id, r.received_at, r.kind, r.action
-            FROM ocpp.inbox_buckets AS b
-            CROSS JOIN LATERAL (
-                SELECT i.id, i.txid, i.station_id, i.received_at, i.kind, i.action
-                FROM ocpp.inbox AS i
-                WHERE ocpp.inbox_bucket(i.station_id) = b.bucket AND i.txid IS NOT NULL
-                  AND (i.txid, i.id) > (b.cursor_txid, b.cursor_id)
-                ORDER BY i.txid, i.id
-                LIMIT $3
-            ) AS r
-            WHERE b.bucket = ANY($1::integer[]) AND r.txid < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY r.txid, r.id
-            LIMIT $2
-        ), advanced AS (
-            UPDATE ocpp.inbox_buckets AS b
-            SET cursor_txid = last.txid, cursor_id = last.id, applied_at = now()
-            FROM (SELECT DISTINCT ON (bucket) bucket, txid, id FROM claimed ORDER BY bucket, txid DESC, id DESC) AS last
-            WHERE b.bucket = last.bucket
-        )
-        SELECT id, station_id, received_at, kind, action, bucket FROM claimed ORDER BY id
-        """
-
     static let recordRefusalsSQL = """
         INSERT INTO ocpp.inbox_refusals (inbox_id, received_at, error)
         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[])
@@ -129,25 +77,22 @@ struct InboxApplier: Sendable {
 
     private func claim(on connection: PostgresConnection) async throws -> ClaimedRows {
         var buckets: [Int32] = []
-        let leased = try await connection.query(
-            PostgresQuery(unsafeSQL: Self.leaseSQL, binds: Self.bindings(leaseBuckets)), logger: logger)
-        for try await bucket in leased.decode(Int32.self) { buckets.append(bucket) }
+        for try await bucket in try await connection.execute(
+            LeaseBucketsStatement(limit: leaseBuckets), logger: logger)
+        {
+            buckets.append(bucket)
+        }
         var claimed = ClaimedRows()
         // Each bucket's share of the batch, so that a bucket's read stops early.
         let perBucket = buckets.isEmpty ? 0 : (batchSize + buckets.count - 1) / buckets.count
         var rowsPerBucket: [Int32: Int] = [:]
         if !buckets.isEmpty {
-            var bindings = PostgresBindings(capacity: 3)
-            bindings.append(buckets)
-            bindings.append(batchSize)
-            bindings.append(perBucket)
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: Self.claimSQL, binds: bindings), logger: logger)
-            for try await (id, station, received, kind, action, bucket) in rows.decode(
-                (Int64, Int64, PostgresTimestamp, String, String?, Int32).self)
-            {
-                rowsPerBucket[bucket, default: 0] += 1
-                claimed.append(id: id, stationID: station, receivedAt: received, kind: kind, action: action)
+            let claim = ClaimRowsStatement(buckets: buckets, limit: batchSize, perBucket: perBucket)
+            for try await row in try await connection.execute(claim, logger: logger) {
+                rowsPerBucket[row.bucket, default: 0] += 1
+                claimed.append(
+                    id: row.id, stationID: row.stationID, receivedAt: row.receivedAt, kind: row.kind,
+                    action: row.action)
             }
         }
         // A backlog waits when the batch was cut short by its limits: full, or a
@@ -221,12 +166,6 @@ struct InboxApplier: Sendable {
         _ = try await connection.query(
             PostgresQuery(unsafeSQL: Self.recordRefusalsSQL, binds: bindings), logger: logger
         ).collect()
-    }
-
-    private static func bindings(_ value: Int) -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(value)
-        return bindings
     }
 }
 

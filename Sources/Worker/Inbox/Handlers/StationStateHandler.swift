@@ -1,6 +1,7 @@
 import Logging
 import OCPP
 import PostgresNIO
+import Shared
 
 /// The `stations` row: last seen (any work row), the newest boot's details and the
 /// answer it got, and the online state from connect and disconnect rows.
@@ -20,14 +21,6 @@ import PostgresNIO
 struct StationStateHandler: InboxHandler {
     /// Every batch has some: last seen is updated from any row.
     let actions: Set<OCPPAction> = []
-
-    /// Each station's newest receive time in the batch (``ClaimedBatch/lastSeen``,
-    /// read by the claim), in station order.
-    static let lastSeenSQL = """
-        UPDATE ocpp.stations AS s SET last_seen_at = seen.last_seen_at
-        FROM unnest($1::bigint[], $2::timestamptz[]) AS seen (station_id, last_seen_at)
-        WHERE s.id = seen.station_id AND (s.last_seen_at IS NULL OR s.last_seen_at < seen.last_seen_at)
-        """
 
     static let bootSQL = """
         WITH \(ClaimedBatch.rowsCTE(where: "action = 'BootNotification'")),
@@ -72,7 +65,9 @@ struct StationStateHandler: InboxHandler {
         """
 
     func apply(_ batch: ClaimedBatch, on connection: PostgresConnection, logger: Logger) async throws {
-        try await updateLastSeen(batch.lastSeen, on: connection, logger: logger)
+        if !batch.lastSeen.isEmpty {
+            try await connection.run(LastSeenStatement(lastSeen: batch.lastSeen), logger: logger)
+        }
         if batch.countsByAction[.bootNotification, default: 0] > 0 {
             try await execute(Self.bootSQL, batch, on: connection, logger: logger)
         }
@@ -80,16 +75,28 @@ struct StationStateHandler: InboxHandler {
             try await execute(Self.presenceSQL, batch, on: connection, logger: logger)
         }
     }
+}
 
-    private func updateLastSeen(
-        _ lastSeen: [Int64: PostgresTimestamp], on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        guard !lastSeen.isEmpty else { return }
+/// Each station's newest receive time in the batch (``ClaimedBatch/lastSeen``, read
+/// by the claim), in station order. Prepared: it runs at every batch.
+struct LastSeenStatement: PostgresPreparedStatement {
+    typealias Row = Void
+
+    static let sql = """
+        UPDATE ocpp.stations AS s SET last_seen_at = seen.last_seen_at
+        FROM unnest($1::bigint[], $2::timestamptz[]) AS seen (station_id, last_seen_at)
+        WHERE s.id = seen.station_id AND (s.last_seen_at IS NULL OR s.last_seen_at < seen.last_seen_at)
+        """
+
+    var lastSeen: [Int64: PostgresTimestamp]
+
+    func makeBindings() -> PostgresBindings {
         let seen = lastSeen.sorted { $0.key < $1.key }
         var bindings = PostgresBindings(capacity: 2)
         bindings.append(seen.map(\.key))
         bindings.append(seen.map(\.value))
-        _ = try await connection.query(PostgresQuery(unsafeSQL: Self.lastSeenSQL, binds: bindings), logger: logger)
-            .collect()
+        return bindings
     }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }
