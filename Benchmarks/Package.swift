@@ -16,7 +16,7 @@ let package = Package(
         .executableTarget(
             name: "ProtocolBenchmarks",
             dependencies: [
-                .product(name: "Shared", package: "main"),
+                .product(name: "OCPP", package: "main"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "ProtocolBenchmarks",

@@ -1,6 +1,6 @@
 import Benchmark
 import Foundation
-import Shared
+import OCPP
 
 /// Decode + validate of the frames a gateway sees most, the encoding of their
 /// answers, and Foundation's bare `JSONSerialization` parse of the same bytes as the
@@ -37,6 +37,14 @@ let benchmarks: @Sendable () -> Void = {
         let response = HeartbeatResponse(currentTime: now)
         for _ in benchmark.scaledIterations {
             blackHole(OCPPFrame.encodeCallResult(messageID: "19223202", payload: response))
+        }
+    }
+    Benchmark("encode MeterValues(10).req (the journal's payload)") { benchmark in
+        guard let request = try Frames.decodeAndValidate(Frames.meterValues10) as? MeterValuesRequest else {
+            fatalError("the MeterValues frame decodes to a MeterValuesRequest")
+        }
+        for _ in benchmark.scaledIterations {
+            blackHole(request.jsonBytes)
         }
     }
     Benchmark("encode MeterValues.conf") { benchmark in

@@ -46,6 +46,24 @@ struct JSONParserTests {
         _ = try JSONParser.parse(allowed)
     }
 
+    /// Strings are written as runs between escapes: escapes at either end, next to
+    /// each other and alone, and text that needs none.
+    @Test(arguments: [
+        ("", #""""#),
+        ("plain text", #""plain text""#),
+        ("\"", #""\"""#),
+        ("a\"b\\c", #""a\"b\\c""#),
+        ("\\end\\", #""\\end\\""#),
+        ("\n\r\t", #""\n\r\t""#),
+        ("\u{01}x\u{1F}", #""\u0001x\u001f""#),
+        ("/ é 😀 \u{7F}", "\"/ é 😀 \u{7F}\""),
+    ])
+    func writerEscapesExactlyWhatJSONRequires(text: String, expected: String) {
+        var writer = JSONWriter()
+        writer.string(text)
+        #expect(writer.string == expected)
+    }
+
     @Test func writerOutputParsesBackToTheSameValue() throws {
         let value: JSONValue = [
             "text": "quote \" backslash \\ newline \n control \u{01} unicode é😀",
