@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import OCPP
 import ServiceLifecycle
 import Shared
@@ -20,6 +22,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() async throws {
+        // Tasks run on NIO's event loops (the singleton group, which the database pool
+        // and the admin server use) rather than on Dispatch's pool: a drain loop then
+        // resumes on the event loop of the connection whose answer it awaited, with no
+        // switch to another thread at each of a batch's statements. Nothing the
+        // worker runs in a task blocks a thread for long (password hashing has a
+        // thread pool).
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let (settings, logLevel) = ProcessBootstrap.settingsOrExit { () throws(ConfigurationError) in
             try options.resolve()
         }

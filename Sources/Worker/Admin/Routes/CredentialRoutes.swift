@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import OCPP
 import PostgresNIO
 import Shared
@@ -54,7 +55,10 @@ struct CredentialRoutes {
         // fast one (see PasswordHash).
         let chosen = key ?? given
         let secret = chosen ?? StationPassword.generate()
-        let hash = try chosen.map { try PasswordHash.make(password: $0) } ?? PasswordHash.make(generatedSecret: secret)
+        // scrypt takes tens of milliseconds: off the event loops that run the tasks.
+        let hash = try await NIOThreadPool.singleton.runIfActive {
+            try chosen.map { try PasswordHash.make(password: $0) } ?? PasswordHash.make(generatedSecret: secret)
+        }
         var answer: JSONObject?
         if push {
             // ChangeConfiguration AuthorizationKey carries at most 20 bytes.
