@@ -30,7 +30,7 @@ struct WorkerOptions: ParsableArguments {
     var pollMs: String?
     @Option(
         help:
-            "After a short batch, milliseconds to let work rows gather once woken before the next claim. [env: OCPP_WORKER_BATCH_DELAY_MS, default: 50]"
+            "After a short batch, milliseconds to let work rows gather once woken before the next claim. [env: OCPP_WORKER_BATCH_DELAY_MS, default: 200]"
     )
     var batchDelayMs: String?
     @Option(help: "Hourly rollup refresh interval, seconds. [env: OCPP_ROLLUP_INTERVAL, default: 300]")
