@@ -9,7 +9,7 @@ extension EventLoop {
     /// is a Dispatch timer, whose firing wakes Dispatch threads only to hand the task
     /// back to an event loop, and a cancelled sleep stays in Dispatch's timer heap
     /// until its deadline. The ingest writer and the inbox notifier wait at every
-    /// batch, and those wake-ups were about a tenth of the gateway's CPU at 2,000
+    /// batch, and the Dispatch threads took about 6 % of the gateway's CPU at 2,000
     /// messages/s (docs/BENCHMARKS.md). An event loop's timer costs no thread.
     ///
     /// - Throws: `CancellationError` when the task is cancelled first.

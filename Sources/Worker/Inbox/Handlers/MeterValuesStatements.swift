@@ -13,7 +13,7 @@ struct MeterValuesJournalStatement: PostgresPreparedStatement {
         SELECT id, station_id, received_at, action, payload::text
         FROM ocpp.inbox
         WHERE id = ANY($1::bigint[]) AND received_at BETWEEN $2 AND $3
-          AND action IN (\(MeterValueExpansion.actions.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))
+          AND \(MeterValuesHandler().actionFilter)
         ORDER BY id
         """
 
