@@ -409,9 +409,10 @@ enum BindingsCheck {
         integer(element, as: Int64.self)
     }
 
-    /// What `RoundedTimestamp` must bind for a date from the wire (years 0000 to 9999).
+    /// What `PostgresTimestamp` must bind for a date from the wire (years 0000 to
+    /// 9999): the date's own value (seconds since 2001) to the nearest microsecond,
+    /// then moved to PostgreSQL's epoch (2000-01-01, 366 days earlier) exactly.
     static func roundedMicroseconds(_ date: Date) -> Int64 {
-        let epoch = Date(timeIntervalSince1970: 946_684_800)
-        return Int64((date.timeIntervalSince(epoch) * 1_000_000).rounded())
+        Int64((date.timeIntervalSinceReferenceDate * 1_000_000).rounded()) + 366 * 86_400 * 1_000_000
     }
 }

@@ -146,22 +146,23 @@ struct IngestBatchStatement: PostgresPreparedStatement {
 
     /// One array per column, in the items' order.
     func makeBindings() throws -> PostgresBindings {
-        let columns = Columns(items)
+        var columns = Columns(capacity: items.count)
+        for item in items { columns.append(item) }
         var bindings = PostgresBindings(capacity: 15)
-        bindings.append(items.map(\.stationID))
-        bindings.append(items.map(\.kind))
-        bindings.append(NullableArray(columns.action))
-        bindings.append(NullableArray(columns.messageID))
-        bindings.append(NullableArray(columns.digest))
-        bindings.append(NullableArray(columns.payload))
-        bindings.append(NullableArray(columns.response))
-        bindings.append(NullableArray(columns.responseTail))
-        bindings.append(NullableArray(columns.stationTime))
-        bindings.append(items.map { RoundedTimestamp($0.receivedAt) })
-        bindings.append(NullableArray(columns.start.map { $0?.connectorID }))
-        bindings.append(NullableArray(columns.start.map { $0?.idTag }))
-        bindings.append(NullableArray(columns.start.map { $0.map { RoundedTimestamp($0.startedAt) } }))
-        bindings.append(NullableArray(columns.start.map { $0.map { Int64($0.meterStart) } }))
+        bindings.append(columns.stationID)
+        bindings.append(columns.kind)
+        bindings.append(columns.action)
+        bindings.append(columns.messageID)
+        bindings.append(columns.digest)
+        bindings.append(columns.payload)
+        bindings.append(columns.response)
+        bindings.append(columns.responseTail)
+        bindings.append(columns.stationTime)
+        bindings.append(columns.receivedAt)
+        bindings.append(columns.startConnectorID)
+        bindings.append(columns.startIdTag)
+        bindings.append(columns.startStartedAt)
+        bindings.append(columns.startMeterStart)
         bindings.append(gatewayID)
         return bindings
     }
@@ -170,47 +171,74 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         try row.decode(Row.self)
     }
 
-    /// The per-item columns, in one pass over the items.
+    /// The per-item columns, filled in one pass over the items.
     private struct Columns {
-        var action: [String?] = []
-        var messageID: [String?] = []
-        var digest: [ByteBuffer?] = []
-        var payload: [String?] = []
-        var response: [String?] = []
-        var responseTail: [String?] = []
-        var stationTime: [RoundedTimestamp?] = []
-        var start: [TransactionStartKey?] = []
+        var stationID: PostgresArrayColumn<Int64>
+        var kind: PostgresArrayColumn<String>
+        var action: PostgresArrayColumn<String>
+        var messageID: PostgresArrayColumn<String>
+        var digest: PostgresArrayColumn<PostgresBytes>
+        var payload: PostgresArrayColumn<String>
+        var response: PostgresArrayColumn<String>
+        var responseTail: PostgresArrayColumn<String>
+        var stationTime: PostgresArrayColumn<PostgresTimestamp>
+        var receivedAt: PostgresArrayColumn<PostgresTimestamp>
+        var startConnectorID: PostgresArrayColumn<Int32>
+        var startIdTag: PostgresArrayColumn<String>
+        var startStartedAt: PostgresArrayColumn<PostgresTimestamp>
+        var startMeterStart: PostgresArrayColumn<Int64>
 
-        init(_ items: [WorkItem]) {
-            for item in items {
-                switch item {
-                case .call(let row):
-                    action.append(row.action.rawValue)
-                    messageID.append(row.messageID)
-                    digest.append(row.payloadDigest.map { ByteBuffer(bytes: $0) })
-                    payload.append(row.payloadJSON)
-                    switch row.response {
-                    case .complete(let bytes):
-                        response.append(String(decoding: bytes, as: UTF8.self))
-                        responseTail.append(nil)
-                        start.append(nil)
-                    case .transactionStart(let key, let head, let tail):
-                        response.append(String(decoding: head, as: UTF8.self))
-                        responseTail.append(String(decoding: tail, as: UTF8.self))
-                        start.append(key)
-                    }
-                    stationTime.append(row.stationTime.map(RoundedTimestamp.init))
-                case .connected(let event), .disconnected(let event):
-                    action.append(nil)
-                    messageID.append(nil)
-                    digest.append(nil)
-                    payload.append(event.detailsJSON)
-                    response.append(nil)
+        init(capacity: Int) {
+            stationID = .init(capacity: capacity)
+            kind = .init(capacity: capacity)
+            action = .init(capacity: capacity)
+            messageID = .init(capacity: capacity)
+            digest = .init(capacity: capacity)
+            payload = .init(capacity: capacity)
+            response = .init(capacity: capacity)
+            responseTail = .init(capacity: capacity)
+            stationTime = .init(capacity: capacity)
+            receivedAt = .init(capacity: capacity)
+            startConnectorID = .init(capacity: capacity)
+            startIdTag = .init(capacity: capacity)
+            startStartedAt = .init(capacity: capacity)
+            startMeterStart = .init(capacity: capacity)
+        }
+
+        mutating func append(_ item: WorkItem) {
+            stationID.append(item.stationID)
+            kind.append(item.kind)
+            receivedAt.append(PostgresTimestamp(item.receivedAt))
+            var start: TransactionStartKey?
+            switch item {
+            case .call(let row):
+                action.append(row.action.rawValue)
+                messageID.append(row.messageID)
+                digest.append(row.payloadDigest.map(PostgresBytes.init))
+                payload.append(row.payloadJSON)
+                switch row.response {
+                case .complete(let bytes):
+                    response.append(String(decoding: bytes, as: UTF8.self))
                     responseTail.append(nil)
-                    stationTime.append(nil)
-                    start.append(nil)
+                case .transactionStart(let key, let head, let tail):
+                    response.append(String(decoding: head, as: UTF8.self))
+                    responseTail.append(String(decoding: tail, as: UTF8.self))
+                    start = key
                 }
+                stationTime.append(row.stationTime.map(PostgresTimestamp.init))
+            case .connected(let event), .disconnected(let event):
+                action.append(nil)
+                messageID.append(nil)
+                digest.append(nil)
+                payload.append(event.detailsJSON)
+                response.append(nil)
+                responseTail.append(nil)
+                stationTime.append(nil)
             }
+            startConnectorID.append(start?.connectorID)
+            startIdTag.append(start?.idTag)
+            startStartedAt.append(start.map { PostgresTimestamp($0.startedAt) })
+            startMeterStart.append(start.map { Int64($0.meterStart) })
         }
     }
 

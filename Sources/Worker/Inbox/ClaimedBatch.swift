@@ -1,6 +1,7 @@
 import Foundation
 import OCPP
 import PostgresNIO
+import Shared
 
 /// A gateway's connect or disconnect row: its `kind`, which has no action.
 enum ConnectionEvent: String, Sendable, Hashable, CaseIterable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OCPP
 import PostgresNIO
+import Shared
 
 /// Applies one batch of work rows: lease buckets, claim, apply, advance the
 /// cursors, in one transaction.

@@ -1,4 +1,5 @@
 import PostgresNIO
+import Shared
 
 // The drain loop's two statements at every batch, prepared: PostgreSQL then parses
 // and plans each once per pool connection instead of at every batch, where the
