@@ -84,9 +84,10 @@ public struct JSONObjectReader {
         guard options.isTolerant else { return try optional(key) }
         // One lookup: a second would count a tolerated `null` twice.
         guard let value = lookup(key) else { return nil }
-        guard case .string(let text) = value, !text.isEmpty, E(rawValue: text) == nil else {
-            return try decode(value, at: key)
-        }
+        guard case .string(let text) = value, !text.isEmpty else { return try decode(value, at: key) }
+        // Matched once: an enumeration's init(rawValue:) compares the text with each
+        // case in turn.
+        if let known = E(rawValue: text) { return known }
         try Self.checkLength(text, maxLength: DecodingOptions.tolerantStringCap, at: FieldPath([.key(key)]))
         options.noteTolerated(.valueOutsideEnumeration)
         unrecognized[key] = text
