@@ -30,9 +30,12 @@ struct SessionSteps: Sendable {
     /// Records the session and makes `connection` the station's live one here.
     func open(_ connection: StationConnection) async -> Opening {
         do {
-            try await dependencies.stations.openSession(
-                stationID: station.stationID, sessionID: identity.id, gatewayID: dependencies.gatewayID,
-                remoteAddress: remoteAddress, connectedAt: identity.connectedAt)
+            // Bounded: until it returns, the connection reads nothing.
+            try await DatabaseAttempt.run { [dependencies, station, identity, remoteAddress] in
+                try await dependencies.stations.openSession(
+                    stationID: station.stationID, sessionID: identity.id, gatewayID: dependencies.gatewayID,
+                    remoteAddress: remoteAddress, connectedAt: identity.connectedAt)
+            }
         } catch {
             logger.error("session not recorded: \(String(reflecting: error))")
             return .failed
@@ -54,7 +57,11 @@ struct SessionSteps: Sendable {
     func end() async {
         await sessions.registry.remove(stationID: station.stationID, sessionID: identity.id)
         dependencies.metrics.connections.decrement()
-        try? await dependencies.stations.closeSession(stationID: station.stationID, sessionID: identity.id)
+        // Bounded: a session row left open is closed by the next connection's open or
+        // by the gateway's cleanup when it stops.
+        _ = try? await DatabaseAttempt.run { [dependencies, station, identity] in
+            try await dependencies.stations.closeSession(stationID: station.stationID, sessionID: identity.id)
+        }
         await journal(WorkItem.disconnected)
         logger.info("disconnected")
     }

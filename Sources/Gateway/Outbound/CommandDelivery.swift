@@ -18,14 +18,10 @@ struct CommandDelivery: Sendable {
     let outcomes: LabeledCounters
     let logger: Logger
     /// How long one database attempt may take before it is given up and, for a
-    /// write, tried again. A claim or a write that never returns would hold this
+    /// write, tried again: a claim or a write that never returns would hold this
     /// station's queue for as long as the connection lives (the machine waits for
-    /// it in `claiming` or `recording`), and it happens: PostgresNIO's pool can
-    /// leave a connection request queued for good when it was made just as the
-    /// database dropped every connection, while later requests get the new ones
-    /// (seen in the outage test under CPU load; postgres-nio issue 657 is one such
-    /// case). Giving up cancels the request; the next one is served.
-    var attemptTimeout: Duration = .seconds(10)
+    /// it in `claiming` or `recording`). See ``DatabaseAttempt``.
+    var attemptTimeout = DatabaseAttempt.defaultTimeout
 
     /// What a claim came to.
     enum Claim: Sendable {
@@ -43,7 +39,7 @@ struct CommandDelivery: Sendable {
     func claimNext() async -> Claim {
         let outcome: ClaimOutcome
         do {
-            outcome = try await attempt { [store, stationID, gatewayID] in
+            outcome = try await DatabaseAttempt.run(timeout: attemptTimeout) { [store, stationID, gatewayID] in
                 try await store.claimNext(stationID: stationID, gatewayID: gatewayID)
             }
         } catch {
@@ -150,7 +146,7 @@ struct CommandDelivery: Sendable {
     private func write(_ what: String, _ update: @escaping @Sendable () async throws -> Void) async {
         for delay in Self.writeRetryDelays + [nil] {
             do {
-                try await attempt(update)
+                try await DatabaseAttempt.run(timeout: attemptTimeout, update)
                 return
             } catch {
                 guard let delay, !Task.isCancelled else {
@@ -162,28 +158,4 @@ struct CommandDelivery: Sendable {
             }
         }
     }
-
-    /// Runs one database attempt, given up after ``attemptTimeout``: the attempt is
-    /// cancelled (a connection request still queued in the pool ends at once; a
-    /// statement already sent runs to its end first) and ``AttemptTimedOut`` thrown.
-    private func attempt<Result: Sendable>(
-        _ operation: @escaping @Sendable () async throws -> Result
-    ) async throws -> Result {
-        try await withThrowingTaskGroup(of: Result?.self) { [attemptTimeout] group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: attemptTimeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let result = try await group.next(), let result else { throw AttemptTimedOut(after: attemptTimeout) }
-            return result
-        }
-    }
-}
-
-/// A database attempt that took longer than ``CommandDelivery/attemptTimeout``.
-struct AttemptTimedOut: Error, CustomStringConvertible {
-    var after: Duration
-    var description: String { "no answer from the database within \(after)" }
 }
