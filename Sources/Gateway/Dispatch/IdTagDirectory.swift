@@ -107,8 +107,18 @@ struct PostgresIdTagDirectory: IdTagDirectory {
         self.logger = logger
     }
 
+    /// Bounded (``DatabaseAttempt``): the station's CALL waits for it, and the
+    /// connection reads nothing meanwhile.
     func record(for idTag: String, openTransactions: Bool) async throws -> IdTagRecord? {
-        let rows = try await client.query(Self.query(for: idTag, openTransactions: openTransactions), logger: logger)
+        try await DatabaseAttempt.run { [client, logger] in
+            try await Self.record(for: idTag, openTransactions: openTransactions, client: client, logger: logger)
+        }
+    }
+
+    private static func record(
+        for idTag: String, openTransactions: Bool, client: PostgresClient, logger: Logger
+    ) async throws -> IdTagRecord? {
+        let rows = try await client.query(query(for: idTag, openTransactions: openTransactions), logger: logger)
         var record: IdTagRecord?
         for try await (status, expiryDate, parentIdTag, transactionID, stationID, connectorID) in rows.decode(
             (String, Date?, String?, Int64?, Int64?, Int32?).self)

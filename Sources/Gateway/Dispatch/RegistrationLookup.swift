@@ -25,8 +25,11 @@ struct PostgresRegistrationLookup: RegistrationLookup {
 
     /// A station whose row is gone (an operator deleted it while it was connected)
     /// is `Rejected`: it is not registered, and it retries after `bootRetryInterval`.
+    /// Bounded (``DatabaseAttempt``): the BootNotification waits for it.
     func registrationStatus(of stationID: Int64) async throws -> RegistrationStatus {
-        let rows = try await client.rows(of: RegistrationStatusStatement(stationID: stationID), logger: logger)
+        let rows = try await DatabaseAttempt.run { [client, logger] in
+            try await client.rows(of: RegistrationStatusStatement(stationID: stationID), logger: logger)
+        }
         guard let stored = rows.first else { return .rejected }
         // The column's CHECK constraint allows only the three statuses.
         return RegistrationStatus(rawValue: stored) ?? .rejected
