@@ -80,10 +80,10 @@ enum IngestFuzz {
         check(row.action == action, "the work item is not this CALL")
         check(row.messageID == call.messageID, "the work item has another message id")
         let payloadJSON = row.payloadJSON
-        guard let payload = try? JSONParser.parse(Array(payloadJSON.utf8)) else {
+        guard let payload = try? JSONParser.parse(payloadJSON) else {
             fail("the work item's payload is not JSON (the statement casts it to json)")
         }
-        check(Array(payloadJSON.utf8) == request.jsonBytes, "the work item's payload is not the request as written")
+        check(payloadJSON == request.jsonBytes, "the work item's payload is not the request as written")
         check(
             item.payloadHoldsNUL == holdsNUL(payload),
             "WorkItem.payloadHoldsNUL is \(item.payloadHoldsNUL) for a payload that does\(holdsNUL(payload) ? "" : " not") hold U+0000"
@@ -297,7 +297,8 @@ enum BindingsCheck {
             check(value(Column.messageID) == call.map { ByteBuffer(string: $0.messageID) }, "message id")
             check(value(Column.digest) == call?.payloadDigest.map { ByteBuffer(bytes: $0) }, "payload digest")
             check(
-                value(Column.payload) == (call?.payloadJSON ?? eventDetails).map { ByteBuffer(string: $0) },
+                value(Column.payload)
+                    == (call.map { ByteBuffer(bytes: $0.payloadJSON) } ?? eventDetails.map { ByteBuffer(string: $0) }),
                 "payload")
             // The answer is bound as the bytes encoded once (StartTransaction's as the
             // text around its id): the statement joins them, nothing re-encodes them.

@@ -215,14 +215,14 @@ struct IngestBatchStatement: PostgresPreparedStatement {
                 action.append(row.action.rawValue)
                 messageID.append(row.messageID)
                 digest.append(row.payloadDigest.map(PostgresBytes.init))
-                payload.append(row.payloadJSON)
+                payload.append(utf8: row.payloadJSON)
                 switch row.response {
                 case .complete(let bytes):
-                    response.append(String(decoding: bytes, as: UTF8.self))
+                    response.append(utf8: bytes)
                     responseTail.append(nil)
                 case .transactionStart(let key, let head, let tail):
-                    response.append(String(decoding: head, as: UTF8.self))
-                    responseTail.append(String(decoding: tail, as: UTF8.self))
+                    response.append(utf8: head)
+                    responseTail.append(utf8: tail)
                     start = key
                 }
                 stationTime.append(row.stationTime.map(PostgresTimestamp.init))

@@ -63,8 +63,9 @@ struct StationCallRow: Sendable {
     var messageID: String
     /// The typed request written back as compact JSON in its canonical form
     /// (date-times in UTC, tolerated quirks normalized), which is what the worker
-    /// reads. Serialized once, for both the row and the digest.
-    var payloadJSON: String
+    /// reads. Serialized once, for both the row and the digest, and bound as these
+    /// UTF-8 bytes: no `String` is made of them.
+    var payloadJSON: [UInt8]
     /// SHA-256 of ``payloadJSON``, for the transaction-related actions only: with the
     /// station and the action, the content key that makes a retry of one of them,
     /// whatever its unique id, the same journal row (invariant 3). Every other CALL
@@ -85,7 +86,7 @@ struct StationCallRow: Sendable {
         self.receivedAt = receivedAt
         self.action = action
         self.messageID = messageID
-        self.payloadJSON = String(decoding: payload, as: UTF8.self)
+        self.payloadJSON = payload
         self.payloadDigest = action.isTransactionRelated ? Array(SHA256.hash(data: payload)) : nil
         self.payloadHoldsNUL = holdsNULEscape(payload)
         self.response = response

@@ -63,6 +63,17 @@ public struct PostgresArrayColumn<Element: PostgresArrayColumnElement>: Sendable
     }
 }
 
+extension PostgresArrayColumn where Element == String {
+    /// Appends text given as its UTF-8 bytes (JSON the caller wrote), making no
+    /// `String` of them. PostgreSQL checks the encoding as it reads the array.
+    @inlinable
+    public mutating func append(utf8 text: some Collection<UInt8>) {
+        elementCount += 1
+        appendLength(Int32(text.count))
+        elements.append(contentsOf: text)
+    }
+}
+
 extension PostgresArrayColumn: PostgresNonThrowingEncodable {
     public static var psqlType: PostgresDataType { Element.arrayType }
     public static var psqlFormat: PostgresFormat { .binary }
