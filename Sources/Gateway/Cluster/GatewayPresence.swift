@@ -4,6 +4,8 @@ import Logging
 import NIOWebSocket
 import PostgresNIO
 import ServiceLifecycle
+import Shared
+import Synchronization
 
 /// This gateway's presence in the database: its heartbeat row in `ocpp.gateways`,
 /// and its NOTIFY channel, on which other gateways ask it to close a station's
@@ -41,11 +43,13 @@ struct GatewayPresence: Service {
     private func heartbeatLoop() async {
         while !Task.isCancelled {
             do {
-                try await client.query(
-                    """
-                    INSERT INTO ocpp.gateways (gateway_id) VALUES (\(gatewayID))
-                    ON CONFLICT (gateway_id) DO UPDATE SET heartbeat_at = now()
-                    """, logger: logger)
+                try await DatabaseAttempt.run { [client, gatewayID, logger] in
+                    _ = try await client.query(
+                        """
+                        INSERT INTO ocpp.gateways (gateway_id) VALUES (\(gatewayID))
+                        ON CONFLICT (gateway_id) DO UPDATE SET heartbeat_at = now()
+                        """, logger: logger)
+                }
             } catch {
                 logger.warning("gateway heartbeat failed: \(String(reflecting: error))")
             }
@@ -56,12 +60,13 @@ struct GatewayPresence: Service {
     private func listenLoop() async {
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
+            let listened = Atomic(false)
             do {
-                try await client.withConnection { connection in
+                try await client.withConnection(leaseTimeout: DatabaseAttempt.defaultTimeout) { connection in
                     try await connection.listen(on: GatewayChannel.name(of: gatewayID)) { notifications in
                         try await closeMovedSessions(on: connection)
                         for local in await registry.all { local.deliverOutbound() }
-                        backoff = .milliseconds(100)
+                        listened.store(true, ordering: .relaxed)
                         for try await notification in notifications {
                             await handle(notification.payload)
                         }
@@ -70,6 +75,8 @@ struct GatewayPresence: Service {
             } catch {
                 guard !Task.isCancelled else { return }
                 logger.warning("listening on the gateway channel failed, retrying: \(String(reflecting: error))")
+                // A connection that got to listen starts the backoff over.
+                if listened.load(ordering: .relaxed) { backoff = .milliseconds(100) }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }

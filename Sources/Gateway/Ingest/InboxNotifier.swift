@@ -52,7 +52,10 @@ final class InboxNotifier: Service, Sendable {
         await withGracefulShutdownHandler {
             for await _ in commits {
                 do {
-                    try await client.query("SELECT pg_notify(\(InboxChannel.name), \(gatewayID))", logger: logger)
+                    try await DatabaseAttempt.run { [client, gatewayID, logger] in
+                        _ = try await client.query(
+                            "SELECT pg_notify(\(InboxChannel.name), \(gatewayID))", logger: logger)
+                    }
                 } catch {
                     logger.debug("inbox notice not sent: \(String(reflecting: error))")
                 }

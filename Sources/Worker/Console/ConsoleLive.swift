@@ -3,6 +3,8 @@ import Logging
 import OCPP
 import PostgresNIO
 import ServiceLifecycle
+import Shared
+import Synchronization
 
 /// Sends one NOTIFY on ``ConsoleLive/channel`` per applied batch that changed a
 /// station's connection, boot or connector status, with the ids of the stations it
@@ -175,10 +177,11 @@ struct ConsoleLive: Service {
     private func listenLoop(requestCounts: AsyncStream<Void>.Continuation) async {
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
+            let listened = Atomic(false)
             do {
-                try await client.withConnection { connection in
+                try await client.withConnection(leaseTimeout: DatabaseAttempt.defaultTimeout) { connection in
                     try await connection.listen(on: Self.channel) { notifications in
-                        backoff = .milliseconds(100)
+                        listened.store(true, ordering: .relaxed)
                         await refresh(nil, initial: true)
                         requestCounts.yield()
                         for try await notification in notifications {
@@ -190,6 +193,8 @@ struct ConsoleLive: Service {
             } catch {
                 guard !Task.isCancelled else { return }
                 logger.warning("listening on \(Self.channel) failed, retrying: \(String(reflecting: error))")
+                // A connection that got to listen starts the backoff over.
+                if listened.load(ordering: .relaxed) { backoff = .milliseconds(100) }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
             }

@@ -61,7 +61,8 @@ struct InboxApplier: Sendable {
     @discardableResult
     func applyNextBatch() async throws -> ClaimedBatch {
         let started = ContinuousClock.now
-        let batch = try await client.withTransaction(logger: logger) { connection in
+        let batch = try await client.withTransaction(leaseTimeout: DatabaseAttempt.defaultTimeout, logger: logger) {
+            connection in
             let claimed = try await claim(on: connection)
             guard !claimed.batch.isEmpty else { return claimed.batch }
             let failures = try await apply(claimed, on: connection)

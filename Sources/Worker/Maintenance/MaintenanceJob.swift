@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Shared
 
 /// A periodic job of the worker: SQL run every `interval`. Jobs that several workers
 /// must not run at once (partition DDL, the rollup) hold an advisory lock; a worker
@@ -24,7 +25,8 @@ struct MaintenanceJob: Sendable {
 
     func runOnce(client: PostgresClient, logger: Logger) async throws {
         if inTransaction {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withTransaction(leaseTimeout: DatabaseAttempt.defaultTimeout, logger: logger) {
+                connection in
                 if exclusive {
                     let rows = try await connection.query(
                         "SELECT pg_try_advisory_xact_lock(\(lockKey))", logger: logger)
@@ -34,7 +36,7 @@ struct MaintenanceJob: Sendable {
             }
             return
         }
-        try await client.withConnection { connection in
+        try await client.withConnection(leaseTimeout: DatabaseAttempt.defaultTimeout) { connection in
             guard exclusive else { return try await run(connection, logger) }
             let rows = try await connection.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger)
             guard try await acquired(rows, logger: logger) else { return }
