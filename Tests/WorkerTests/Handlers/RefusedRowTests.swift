@@ -87,4 +87,53 @@ struct RefusedRowTests {
             #expect(seen["last_seen_at"]?.date == TestTime.at(63))
         }
     }
+
+    /// A sampled value PostgreSQL's text cannot hold (a NUL character, which JSON
+    /// can spell) fails the batch's meter values insert; its row is set aside with
+    /// the database's reason and the other meter values of the batch are stored.
+    @Test func aSampleTheDatabaseRefusesIsSetAsideAndTheRestIsStored() async throws {
+        try await InboxFixture.withFixture { fixture in
+            let station = try await fixture.station("CP-1")
+            let at = JSONValue.string(RFC3339.format(TestTime.at(60)))
+            let ids = try await fixture.insert(
+                [
+                    .call(
+                        "MeterValues",
+                        json: [
+                            "connectorId": 1, "meterValue": [["timestamp": at, "sampledValue": [["value": "10"]]]],
+                        ],
+                        receivedAt: TestTime.at(61)),
+                    .call(
+                        "MeterValues",
+                        json: [
+                            "connectorId": 2,
+                            "meterValue": [
+                                ["timestamp": at, "sampledValue": [["value": "a\u{0}b", "format": "SignedData"]]]
+                            ],
+                        ], receivedAt: TestTime.at(62)),
+                    .call(
+                        "MeterValues",
+                        json: [
+                            "connectorId": 3, "meterValue": [["timestamp": at, "sampledValue": [["value": "30"]]]],
+                        ],
+                        receivedAt: TestTime.at(63)),
+                ], station: station)
+            #expect(try await fixture.drain() == 3)
+
+            let inbox = try await fixture.rows(
+                """
+                SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
+                FROM ocpp.inbox AS i
+                LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
+                LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
+                ORDER BY i.id
+                """)
+            #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
+            #expect(inbox.map { $0["processed"] } == [true, true, true])
+            #expect(inbox.map { $0["apply_error"]?.string?.contains("0x00") } == [nil, true, nil])
+            let stored = try await fixture.rows(
+                "SELECT connector_id, value FROM ocpp.meter_values ORDER BY connector_id")
+            #expect(stored.map { $0["connector_id"] } == [.integer(1), .integer(3)])
+        }
+    }
 }
