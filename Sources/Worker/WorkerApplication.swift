@@ -52,12 +52,15 @@ struct WorkerApplication {
         let metrics = WorkerMetrics()
         let health = WorkerHealth()
         let wakeups = (0..<settings.concurrency).map { _ in Wakeup() }
-        let applier = InboxApplier(
-            client: client, batchSize: settings.batchSize, leaseBuckets: settings.leaseBuckets, metrics: metrics,
-            logger: logger,
-            certificateSigning: settings.certificateSigning)
+        let drainClients = Self.drainClients(
+            count: settings.concurrency, configuration: settings.database, logger: logger)
+        let appliers = drainClients.map { drainClient in
+            InboxApplier(
+                client: drainClient, batchSize: settings.batchSize, leaseBuckets: settings.leaseBuckets,
+                metrics: metrics, logger: logger, certificateSigning: settings.certificateSigning)
+        }
         let drainer = InboxDrainer(
-            applier: applier, wakeups: wakeups, pollInterval: settings.pollInterval,
+            appliers: appliers, wakeups: wakeups, pollInterval: settings.pollInterval,
             batchDelay: settings.batchDelay, logger: logger)
         let listener = InboxListener(client: client, wakeups: wakeups, logger: logger)
         let readiness = ReadinessProbe(client: client, health: health, logger: logger)
@@ -78,9 +81,39 @@ struct WorkerApplication {
             onServerRunning: onAdminServerRunning)
 
         return ServiceGroup.process(
-            services: [client, readiness, listener, drainer, maintenance] + admin.makeServices() + [server],
+            services: [client] + drainClients + [readiness, listener, drainer, maintenance] + admin.makeServices()
+                + [server],
             shutdownTimeout: settings.shutdownTimeout,
             cancellationTimeout: settings.cancellationTimeout,
             logger: logger)
+    }
+
+    /// A client of one connection for each drain loop, on the event loops in turn.
+    ///
+    /// PostgresNIO opens a pool's connections on `eventLoopGroup.any()`, which, asked
+    /// from an event loop's thread (the pool runs as a task, and NIO's event loops
+    /// are the global executor), is that same loop. With one shared client, every
+    /// drain loop's connection, and the work each loop resumes on it (reading the
+    /// payloads, expanding the samples, writing the COPY), shared one thread while
+    /// the other core waited.
+    static func drainClients(
+        count: Int, configuration: PostgresClient.Configuration, logger: Logger
+    ) -> [PostgresClient] {
+        drainEventLoops(count: count).map { drainClient(on: $0, configuration: configuration, logger: logger) }
+    }
+
+    /// A client of one connection, opened on `eventLoop`.
+    static func drainClient(
+        on eventLoop: any EventLoop, configuration: PostgresClient.Configuration, logger: Logger
+    ) -> PostgresClient {
+        var configuration = configuration
+        configuration.options.maximumConnections = 1
+        return PostgresClient(configuration: configuration, eventLoopGroup: eventLoop, backgroundLogger: logger)
+    }
+
+    /// The event loop of each drain loop's client: NIO's event loops in turn.
+    static func drainEventLoops(count: Int) -> [any EventLoop] {
+        let eventLoops = Array(NIOSingletons.posixEventLoopGroup.makeIterator())
+        return (0..<count).map { eventLoops[$0 % eventLoops.count] }
     }
 }

@@ -3,8 +3,8 @@ import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 
-/// Runs the worker's drain loops, `wakeups.count` of them, each applying one batch
-/// at a time on its own connection (claims skip each other's rows).
+/// Runs the worker's drain loops, one per applier, each applying one batch at a
+/// time on its own connection (claims skip each other's rows).
 ///
 /// A loop applies batches while there is work, then sleeps until NOTIFY wakes it or
 /// the poll interval passes, and then lets rows gather for `batchDelay` before it
@@ -13,7 +13,8 @@ import Synchronization
 /// shutdown each loop finishes and commits the batch in hand, then ends; it waits
 /// for that batch at most `shutdownGrace`, and not at all once cancelled.
 struct InboxDrainer: Service {
-    let applier: InboxApplier
+    /// One per drain loop, each with its own client (``WorkerApplication``).
+    let appliers: [InboxApplier]
     /// One per drain loop; the listener signals them all.
     let wakeups: [Wakeup]
     let pollInterval: Duration
@@ -27,17 +28,17 @@ struct InboxDrainer: Service {
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
-            for wakeup in wakeups {
-                group.addTask { await drainLoop(wakeup: wakeup) }
+            for (applier, wakeup) in zip(appliers, wakeups) {
+                group.addTask { await drainLoop(applier: applier, wakeup: wakeup) }
             }
         }
     }
 
-    private func drainLoop(wakeup: Wakeup) async {
+    private func drainLoop(applier: InboxApplier, wakeup: Wakeup) async {
         var backoff = Duration.milliseconds(100)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let batch = try await applyNextBatch()
+                let batch = try await applyNextBatch(with: applier)
                 backoff = .milliseconds(100)
                 if !batch.mayHaveMore {
                     // Buckets the lease left out have rows already: no notice to wait for.
@@ -62,7 +63,7 @@ struct InboxDrainer: Service {
     /// went away a query on a connection it terminated could wait for ever: the
     /// loop waited with it, past the group's shutdown timeout and past its
     /// cancellation, and ServiceLifecycle then killed the whole process.
-    private func applyNextBatch() async throws -> ClaimedBatch {
+    private func applyNextBatch(with applier: InboxApplier) async throws -> ClaimedBatch {
         let applying = Task { try await applier.applyNextBatch() }
         let outcome = Outcome()
         return try await withTaskCancellationHandler {
