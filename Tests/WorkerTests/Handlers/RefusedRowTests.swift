@@ -30,17 +30,7 @@ struct RefusedRowTests {
                 ], station: station)
             #expect(try await fixture.drain() == 3)
 
-            let inbox = try await fixture.rows(
-                """
-                SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
-                FROM ocpp.inbox AS i
-                LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
-                LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
-                ORDER BY i.id
-                """)
-            #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
-            #expect(inbox.map { $0["processed"] } == [true, true, true])
-            #expect(inbox.map { $0["apply_error"]?.string?.contains("out of range") } == [nil, true, nil])
+            try await expectEveryRowProcessed(ids, secondSetAsideWith: "out of range", fixture)
 
             #expect(try await fixture.count("SELECT 1 FROM ocpp.meter_values WHERE connector_id = 1") == 1)
             #expect(try await fixture.count("SELECT 1 FROM ocpp.connectors WHERE status = 'Available'") == 1)
@@ -71,17 +61,7 @@ struct RefusedRowTests {
                 ], station: station)
             #expect(try await fixture.drain() == 3)
 
-            let inbox = try await fixture.rows(
-                """
-                SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
-                FROM ocpp.inbox AS i
-                LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
-                LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
-                ORDER BY i.id
-                """)
-            #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
-            #expect(inbox.map { $0["processed"] } == [true, true, true])
-            #expect(inbox.map { $0["apply_error"]?.string?.contains("NotAnAction") } == [nil, true, nil])
+            try await expectEveryRowProcessed(ids, secondSetAsideWith: "NotAnAction", fixture)
             #expect(try await fixture.count("SELECT 1 FROM ocpp.connectors WHERE status = 'Available'") == 1)
             let seen = try await fixture.row("SELECT last_seen_at FROM ocpp.stations WHERE id = \(station)")
             #expect(seen["last_seen_at"]?.date == TestTime.at(63))
@@ -120,20 +100,31 @@ struct RefusedRowTests {
                 ], station: station)
             #expect(try await fixture.drain() == 3)
 
-            let inbox = try await fixture.rows(
-                """
-                SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
-                FROM ocpp.inbox AS i
-                LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
-                LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
-                ORDER BY i.id
-                """)
-            #expect(inbox.map { $0["id"] } == ids.map { .integer($0) })
-            #expect(inbox.map { $0["processed"] } == [true, true, true])
-            #expect(inbox.map { $0["apply_error"]?.string?.contains("0x00") } == [nil, true, nil])
+            try await expectEveryRowProcessed(ids, secondSetAsideWith: "0x00", fixture)
             let stored = try await fixture.rows(
                 "SELECT connector_id, value FROM ocpp.meter_values ORDER BY connector_id")
             #expect(stored.map { $0["connector_id"] } == [.integer(1), .integer(3)])
         }
+    }
+
+    /// The journal holds `ids`, all processed; the second was set aside with a reason
+    /// that mentions `reason`, the others were applied.
+    private func expectEveryRowProcessed(
+        _ ids: [Int64], secondSetAsideWith reason: String, _ fixture: InboxFixture,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let inbox = try await fixture.rows(
+            """
+            SELECT i.id, p.id IS NULL AS processed, r.error AS apply_error
+            FROM ocpp.inbox AS i
+            LEFT JOIN ocpp.inbox_pending AS p ON p.id = i.id
+            LEFT JOIN ocpp.inbox_refusals AS r ON r.inbox_id = i.id
+            ORDER BY i.id
+            """)
+        #expect(inbox.map { $0["id"] } == ids.map { .integer($0) }, sourceLocation: sourceLocation)
+        #expect(inbox.map { $0["processed"] } == [true, true, true], sourceLocation: sourceLocation)
+        #expect(
+            inbox.map { $0["apply_error"]?.string?.contains(reason) } == [nil, true, nil],
+            sourceLocation: sourceLocation)
     }
 }
