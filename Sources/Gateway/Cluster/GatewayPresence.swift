@@ -5,7 +5,6 @@ import NIOWebSocket
 import PostgresNIO
 import ServiceLifecycle
 import Shared
-import Synchronization
 
 /// This gateway's presence in the database: its heartbeat row in `ocpp.gateways`,
 /// and its NOTIFY channel, on which other gateways ask it to close a station's
@@ -58,29 +57,13 @@ struct GatewayPresence: Service {
     }
 
     private func listenLoop() async {
-        var backoff = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            let listened = Atomic(false)
-            do {
-                try await client.withConnection(leaseTimeout: DatabaseAttempt.defaultTimeout) { connection in
-                    try await connection.listen(on: GatewayChannel.name(of: gatewayID)) { notifications in
-                        try await closeMovedSessions(on: connection)
-                        for local in await registry.all { local.deliverOutbound() }
-                        listened.store(true, ordering: .relaxed)
-                        for try await notification in notifications {
-                            await handle(notification.payload)
-                        }
-                    }
-                }
-            } catch {
-                guard !Task.isCancelled else { return }
-                logger.warning("listening on the gateway channel failed, retrying: \(String(reflecting: error))")
-                // A connection that got to listen starts the backoff over.
-                if listened.load(ordering: .relaxed) { backoff = .milliseconds(100) }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
+        await client.listenUntilCancelled(
+            on: GatewayChannel.name(of: gatewayID), logger: logger,
+            listening: { connection in
+                try await closeMovedSessions(on: connection)
+                for local in await registry.all { local.deliverOutbound() }
+            },
+            notified: { notification in await handle(notification.payload) })
     }
 
     private func handle(_ payload: String) async {

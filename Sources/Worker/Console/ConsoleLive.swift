@@ -4,7 +4,6 @@ import OCPP
 import PostgresNIO
 import ServiceLifecycle
 import Shared
-import Synchronization
 
 /// Sends one NOTIFY on ``ConsoleLive/channel`` per applied batch that changed a
 /// station's connection, boot or connector status, with the ids of the stations it
@@ -175,30 +174,16 @@ struct ConsoleLive: Service {
     }
 
     private func listenLoop(requestCounts: AsyncStream<Void>.Continuation) async {
-        var backoff = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            let listened = Atomic(false)
-            do {
-                try await client.withConnection(leaseTimeout: DatabaseAttempt.defaultTimeout) { connection in
-                    try await connection.listen(on: Self.channel) { notifications in
-                        listened.store(true, ordering: .relaxed)
-                        await refresh(nil, initial: true)
-                        requestCounts.yield()
-                        for try await notification in notifications {
-                            await refresh(Self.stationIDs(notification.payload), initial: false)
-                            requestCounts.yield()
-                        }
-                    }
-                }
-            } catch {
-                guard !Task.isCancelled else { return }
-                logger.warning("listening on \(Self.channel) failed, retrying: \(String(reflecting: error))")
-                // A connection that got to listen starts the backoff over.
-                if listened.load(ordering: .relaxed) { backoff = .milliseconds(100) }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
+        await client.listenUntilCancelled(
+            on: Self.channel, logger: logger,
+            listening: { _ in
+                await refresh(nil, initial: true)
+                requestCounts.yield()
+            },
+            notified: { notification in
+                await refresh(Self.stationIDs(notification.payload), initial: false)
+                requestCounts.yield()
+            })
     }
 
     /// The station ids of a notice; nil for `*` (any station may have changed).

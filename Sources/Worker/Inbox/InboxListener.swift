@@ -2,7 +2,6 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import Shared
-import Synchronization
 
 /// LISTENs on ``InboxChannel``, where each gateway notifies after its batches commit
 /// (at most every few milliseconds), and wakes the drainer. After every (re)connect it wakes the drainer once
@@ -19,28 +18,10 @@ struct InboxListener: Service {
     }
 
     private func listenLoop() async {
-        var backoff = Duration.milliseconds(100)
-        while !Task.isCancelled {
-            let listened = Atomic(false)
-            do {
-                try await client.withConnection(leaseTimeout: DatabaseAttempt.defaultTimeout) { connection in
-                    try await connection.listen(on: InboxChannel.name) { notifications in
-                        wakeAll()
-                        listened.store(true, ordering: .relaxed)
-                        for try await _ in notifications {
-                            wakeAll()
-                        }
-                    }
-                }
-            } catch {
-                guard !Task.isCancelled else { return }
-                logger.warning("listening on \(InboxChannel.name) failed, retrying: \(String(reflecting: error))")
-                // A connection that got to listen starts the backoff over.
-                if listened.load(ordering: .relaxed) { backoff = .milliseconds(100) }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
-            }
-        }
+        await client.listenUntilCancelled(
+            on: InboxChannel.name, logger: logger,
+            listening: { _ in wakeAll() },
+            notified: { _ in wakeAll() })
     }
 
     private func wakeAll() {
