@@ -5,6 +5,7 @@ import NIOPosix
 import OCPP
 import PostgresNIO
 import ServiceLifecycle
+import Shared
 import Synchronization
 
 /// Why a work item was not made durable. The caller answers a CALL with CALLERROR

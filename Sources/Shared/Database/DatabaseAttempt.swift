@@ -1,3 +1,6 @@
+import NIOCore
+import NIOPosix
+
 /// One database attempt, given up after a timeout, for steps that hold something up
 /// while they run (a station's command queue, its connection's start).
 ///
@@ -19,7 +22,9 @@ public enum DatabaseAttempt {
         try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask { try await operation() }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                // On an event loop's timer, not `Task.sleep` (``NIOCore/EventLoop/sleep(for:)``
+                // says why): the inbox notice runs as an attempt every few milliseconds.
+                try await NIOSingletons.posixEventLoopGroup.any().sleep(for: timeout)
                 return nil
             }
             defer { group.cancelAll() }

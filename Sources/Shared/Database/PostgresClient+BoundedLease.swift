@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -6,7 +8,7 @@ extension PostgresClient {
     /// `leaseTimeout`; once leased, `body` runs as long as it takes.
     ///
     /// For the long-lived loops (the worker's drain loops and periodic jobs, the
-    /// LISTEN loops, the gateway's heartbeat): a connection request the pool strands
+    /// LISTEN loops): a connection request the pool strands
     /// (see ``DatabaseAttempt``) would stop such a loop for good, while its work, a
     /// batch of thousands of rows or a LISTEN that never ends, must not be cut short
     /// by a timeout. Giving up cancels the queued request, and the loop's next
@@ -25,7 +27,7 @@ extension PostgresClient {
                 return .finished(result)
             }
             group.addTask {
-                try await Task.sleep(for: leaseTimeout)
+                try await NIOSingletons.posixEventLoopGroup.any().sleep(for: leaseTimeout)
                 return .timerFired
             }
             defer { group.cancelAll() }
