@@ -1,6 +1,3 @@
-import NIOCore
-import NIOPosix
-
 /// One database attempt, given up after a timeout, for steps that hold something up
 /// while they run (a station's command queue, its connection's start).
 ///
@@ -13,24 +10,14 @@ public enum DatabaseAttempt {
     /// well, short enough that a stalled step is retried while the station waits.
     public static let defaultTimeout: Duration = .seconds(10)
 
-    /// Runs `operation`; after `timeout` it is cancelled (a connection request still
-    /// queued in the pool ends at once; a statement already sent runs to its end
-    /// first) and ``TimedOut`` thrown.
+    /// Runs `operation`; after `timeout` it is cancelled and ``TimedOut`` thrown at
+    /// once, without waiting for it to end (``withAbandonment(after:throwing:_:)``
+    /// says why): a connection request still queued in the pool ends then; a
+    /// statement already sent runs to its end, or is never answered, on its own.
     public static func run<Result: Sendable>(
         timeout: Duration = defaultTimeout, _ operation: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                // On an event loop's timer, not `Task.sleep` (``NIOCore/EventLoop/sleep(for:)``
-                // says why): the inbox notice runs as an attempt every few milliseconds.
-                try await NIOSingletons.posixEventLoopGroup.any().sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let result = try await group.next(), let result else { throw TimedOut(after: timeout) }
-            return result
-        }
+        try await withAbandonment(after: timeout, throwing: { TimedOut(after: timeout) }, operation)
     }
 
     public struct TimedOut: Error, CustomStringConvertible {

@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
+import Shared
 
 /// Runs the worker's drain loops, one per applier, each applying one batch at a
 /// time on its own connection (claims skip each other's rows).
@@ -64,14 +64,17 @@ struct InboxDrainer: Service {
     /// loop waited with it, past the group's shutdown timeout and past its
     /// cancellation, and ServiceLifecycle then killed the whole process.
     private func applyNextBatch(with applier: InboxApplier) async throws -> ClaimedBatch {
-        let applying = Task { try await applier.applyNextBatch() }
-        let outcome = Outcome()
+        let outcome = FirstOutcome<ClaimedBatch>()
+        let applying = Task {
+            do {
+                outcome.finish(with: .success(try await applier.applyNextBatch()))
+            } catch {
+                outcome.finish(with: .failure(error))
+            }
+        }
         return try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
-                try await withCheckedThrowingContinuation { continuation in
-                    outcome.wait(with: continuation)
-                    Task { outcome.finish(with: await applying.result) }
-                }
+                try await outcome.wait()
             } onGracefulShutdown: { [shutdownGrace] in
                 Task {
                     try? await Task.sleep(for: shutdownGrace)
@@ -87,46 +90,5 @@ struct InboxDrainer: Service {
 
     private func pause(_ duration: Duration, wakeup: Wakeup) async {
         await cancelWhenGracefulShutdown { await wakeup.wait(upTo: duration) }
-    }
-}
-
-/// Whichever ends first, the batch or the wait for it (shutdown): resumes the
-/// drain loop once, also when the end comes before the loop waits.
-private final class Outcome: Sendable {
-    private enum State {
-        case idle
-        case waiting(CheckedContinuation<ClaimedBatch, any Error>)
-        case finished(Result<ClaimedBatch, any Error>)
-        case resumed
-    }
-
-    private let state = Mutex(State.idle)
-
-    func wait(with continuation: CheckedContinuation<ClaimedBatch, any Error>) {
-        let early = state.withLock { state -> Result<ClaimedBatch, any Error>? in
-            guard case .finished(let result) = state else {
-                state = .waiting(continuation)
-                return nil
-            }
-            state = .resumed
-            return result
-        }
-        if let early { continuation.resume(with: early) }
-    }
-
-    func finish(with result: Result<ClaimedBatch, any Error>) {
-        let waiting = state.withLock { state -> CheckedContinuation<ClaimedBatch, any Error>? in
-            switch state {
-            case .idle:
-                state = .finished(result)
-                return nil
-            case .waiting(let continuation):
-                state = .resumed
-                return continuation
-            case .finished, .resumed:
-                return nil
-            }
-        }
-        waiting?.resume(with: result)
     }
 }

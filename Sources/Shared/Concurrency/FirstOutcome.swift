@@ -1,0 +1,60 @@
+import Synchronization
+
+/// The first of several ends of a wait (an operation's result, a timeout, a
+/// shutdown), handed to the waiter once, also when it comes before the waiter
+/// waits. Later ends are ignored.
+public final class FirstOutcome<Value: Sendable>: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<Value, any Error>)
+        case finished(Result<Value, any Error>)
+        case resumed
+    }
+
+    private let state = Mutex(State.idle)
+
+    public init() {}
+
+    /// Whether an end has come.
+    public var isFinished: Bool {
+        state.withLock { state in
+            switch state {
+            case .idle, .waiting: false
+            case .finished, .resumed: true
+            }
+        }
+    }
+
+    /// Waits for the first end; call once. Does not end by itself when the task
+    /// is cancelled: the caller finishes the outcome from its cancellation handler.
+    public func wait() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let early = state.withLock { state -> Result<Value, any Error>? in
+                guard case .finished(let result) = state else {
+                    state = .waiting(continuation)
+                    return nil
+                }
+                state = .resumed
+                return result
+            }
+            if let early { continuation.resume(with: early) }
+        }
+    }
+
+    /// Ends the wait with `result`, unless it has ended already.
+    public func finish(with result: Result<Value, any Error>) {
+        let waiting = state.withLock { state -> CheckedContinuation<Value, any Error>? in
+            switch state {
+            case .idle:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .resumed
+                return continuation
+            case .finished, .resumed:
+                return nil
+            }
+        }
+        waiting?.resume(with: result)
+    }
+}
