@@ -35,10 +35,11 @@ struct BoundedLeaseTests {
 
     @Test func workOnALeasedConnectionRunsPastTheTimeout() async throws {
         try await withOneConnectionPool { client in
-            let answer = try await client.withTransaction(leaseTimeout: .milliseconds(100), logger: TestDatabase.logger)
+            try await client.withConnection { _ in }  // connected: the lease below is at once
+            let answer = try await client.withTransaction(leaseTimeout: .milliseconds(500), logger: TestDatabase.logger)
             {
                 connection in
-                try await Task.sleep(for: .milliseconds(400))
+                try await Task.sleep(for: .seconds(1))
                 return try await connection.query("SELECT 7", logger: TestDatabase.logger).collect().first?.decode(
                     Int.self)
             }
@@ -51,6 +52,66 @@ struct BoundedLeaseTests {
             await #expect(throws: Refused.self) {
                 try await client.withConnection(leaseTimeout: .seconds(30)) { _ -> Int in throw Refused() }
             }
+        }
+    }
+
+    /// Work on a connection that closed as it was leased is never answered, and
+    /// cancelling does not end it: the loop's cancellation (its shutdown) returns at
+    /// once all the same.
+    @Test func aCancelledRequestDoesNotWaitForItsWork() async throws {
+        try await withOneConnectionPool { client in
+            let stuck = NonCancellableWait()
+            let (leased, leasing) = AsyncStream<Void>.makeStream()
+            let request = Task {
+                try await client.withConnection(leaseTimeout: .seconds(30)) { _ in
+                    leasing.yield()
+                    await stuck.wait()
+                }
+            }
+            for await _ in leased { break }
+            request.cancel()
+            await #expect(throws: CancellationError.self) { try await request.value }
+            #expect(!stuck.isReleased)
+            stuck.release()
+        }
+    }
+
+    /// What the body does before it calls `started` (a LISTEN, say) is bounded like
+    /// the lease; given up, it is not waited for.
+    @Test func aStartThatDoesNotComeInTimeIsGivenUp() async throws {
+        try await withOneConnectionPool { client in
+            let stuck = NonCancellableWait()
+            await #expect(throws: LeaseTimedOut.self) {
+                try await client.withConnection(startTimeout: .milliseconds(200)) { _, started in
+                    await stuck.wait()
+                    try started()
+                }
+            }
+            #expect(!stuck.isReleased)
+            stuck.release()  // and the pool's only connection with it
+
+            // A body that reaches `started` late finds it was given up and does not go on.
+            let (entered, entering) = AsyncStream<Void>.makeStream()
+            let gate = NonCancellableWait()
+            let (ended, ending) = AsyncStream<Bool>.makeStream()
+            let late = Task {
+                try await client.withConnection(startTimeout: .seconds(1)) { _, started in
+                    entering.yield()
+                    await gate.wait()
+                    do {
+                        try started()
+                        ending.yield(true)
+                    } catch {
+                        ending.yield(false)
+                        throw error
+                    }
+                }
+            }
+            for await _ in entered { break }
+            await #expect(throws: LeaseTimedOut.self) { try await late.value }
+            gate.release()
+            var iterator = ended.makeAsyncIterator()
+            #expect(await iterator.next() == false)
         }
     }
 

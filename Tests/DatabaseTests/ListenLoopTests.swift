@@ -38,11 +38,25 @@ struct ListenLoopTests {
                 return
             }
             #expect(second != first)
-            try await client.query("SELECT pg_notify(\(channel), 'two')", logger: logger)
+            // The pool may still hold the terminated connection, released by the loop,
+            // and a query on it is never answered: bounded, and tried again.
+            try await notifyOnce(client, channel: channel, payload: "two")
             #expect(await received.next() == .notified("two"))
 
             listener.cancel()
             await listener.value
+        }
+    }
+}
+
+private func notifyOnce(_ client: PostgresClient, channel: String, payload: String) async throws {
+    for attempt in 1...3 {
+        do {
+            return try await DatabaseAttempt.run(timeout: .seconds(3)) {
+                _ = try await client.query("SELECT pg_notify(\(channel), \(payload))", logger: TestDatabase.logger)
+            }
+        } catch  where attempt < 3 {
+            continue
         }
     }
 }

@@ -8,7 +8,7 @@ extension PostgresClient {
     /// `listening` runs after every (re)connect, once the LISTEN is in place: a notice
     /// sent while the connection was down is lost, so the caller reads again what it
     /// may have missed. Then `notified` runs for each notification, in order. A
-    /// failure (the database went away, a connection request the pool did not serve
+    /// failure (the database went away, no connection, LISTEN and `listening`
     /// within `leaseTimeout`) is logged and retried after a pause growing from 0.1 s
     /// to 5 s; a connection that got to listen starts the pause over.
     public func listenUntilCancelled(
@@ -20,9 +20,13 @@ extension PostgresClient {
         while !Task.isCancelled {
             let listened = Atomic(false)
             do {
-                try await withConnection(leaseTimeout: leaseTimeout) { connection in
+                // Bounded until `listening` has run: the lease, the LISTEN and the
+                // caller's catch-up, any of which never ends on a connection that
+                // closed as it was leased. Then it listens as long as it lasts.
+                try await withConnection(startTimeout: leaseTimeout) { connection, started in
                     try await connection.listen(on: channel) { notifications in
                         try await listening(connection)
+                        try started()
                         listened.store(true, ordering: .relaxed)
                         for try await notification in notifications {
                             try await notified(notification)
