@@ -452,6 +452,38 @@ struct IngestWriterTests {
         }
     }
 
+    @Test("a statement that is not answered is given up when its items expire, and the writer goes on")
+    func unansweredStatementIsGivenUp() async throws {
+        try await withWriter(ingestTimeout: .seconds(1)) { writer, client in
+            let station = try await makeStation(client)
+            let outcome = try await client.withTransaction(logger: TestDatabase.logger) { connection in
+                // A statement waiting for this lock is not answered, and cancelling its
+                // task does not end the wait: as one written to a connection that had
+                // just closed.
+                try await connection.query(
+                    "LOCK TABLE ocpp.inbox IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
+                await #expect(throws: IngestError.unavailable) {
+                    try await writer.submit(
+                        freshCall(station: station, id: "m-1", content: ["x": 1], response: ["n": 1]))
+                }
+                let later = Task {
+                    try await writer.submit(
+                        freshCall(station: station, id: "m-2", content: ["x": 2], response: ["n": 2]))
+                }
+                // The writer did not wait for the first statement: the next batch is
+                // a second statement, waiting next to it.
+                try await eventually("the next batch is written while the first still waits") {
+                    await lockWaiters(client) == 2
+                }
+                return later
+            }
+            #expect(try answer(try await outcome.value) == Answer(payload: ["n": 2], isDuplicate: false))
+            // The statement given up commits in its own time (its item was answered
+            // as failed; a station sends it again).
+            try await eventually("both rows are committed") { try await count(client, "ocpp.inbox") == 2 }
+        }
+    }
+
     @Test("a receipt another gateway has not committed yet: the item is written again and gets its answer")
     func concurrentReceipt() async throws {
         try await withWriter { writer, client in
@@ -755,14 +787,17 @@ private func count(_ client: PostgresClient, _ table: String) async throws -> In
     try await client.scalar(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), as: Int64.self)
 }
 
-/// Backends of the test database waiting for a lock. Errors read as none: right
-/// after a backend is terminated, the pool may still hand out its dead connection.
+/// Backends of the test database waiting for a lock. Errors, and no answer within a
+/// few seconds, read as none: right after a backend is terminated, the pool may
+/// still hand out its dead connection, and a query on it is never answered.
 private func lockWaiters(_ client: PostgresClient) async -> Int64 {
-    (try? await client.scalar(
-        """
-        SELECT count(*) FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock'
-        """, as: Int64.self)) ?? 0
+    (try? await DatabaseAttempt.run(timeout: .seconds(3)) {
+        try await client.scalar(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+            """, as: Int64.self)
+    }) ?? 0
 }
 
 /// Polls `condition` until it holds; fails after a generous timeout instead of hanging.

@@ -247,10 +247,14 @@ struct IngestBatchStatement: PostgresPreparedStatement {
         _ items: some Collection<WorkItem>, gatewayID: String, client: PostgresClient, logger: Logger
     ) async throws -> [IngestItemResult] {
         let statement = IngestBatchStatement(items: items, gatewayID: gatewayID)
+        let rows = try await client.withConnection { connection -> [Row] in
+            try connection.requireOpen()
+            var rows: [Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
         var results = [IngestItemResult?](repeating: nil, count: statement.items.count)
-        for try await (ord, transactionID, answer, isDuplicate, resolved) in try await client.execute(
-            statement, logger: logger)
-        {
+        for (ord, transactionID, answer, isDuplicate, resolved) in rows {
             let index = Int(ord)
             guard results.indices.contains(index) else {
                 throw IngestStatementError(reason: "the batch statement returned an unknown ord \(ord)")

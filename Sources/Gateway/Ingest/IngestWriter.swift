@@ -87,8 +87,8 @@ actor IngestWriter: Service {
     /// The flush loop, while it waits for a deadline or for work.
     private var loopWaiter: CheckedContinuation<Void, Never>?
     private var wakeTimer: Scheduled<Void>?
-    /// The write of the batch in flight, cancelled when all its items have expired.
-    private var inFlightWrite: Task<WriteResult, Never>?
+    /// The write of the batch in flight, given up when all its items have expired.
+    private var inFlightWrite: InFlightWrite?
     /// A reachability probe in progress, cancelled by shutdown.
     private var probeTask: Task<(any Error)?, Never>?
     private var isAccepting = true
@@ -260,10 +260,11 @@ actor IngestWriter: Service {
                 "messages not committed within the ingest timeout", metadata: ["count": "\(expired.count)"])
             for entry in expired { answer(entry.id, with: .failure(IngestError.unavailable)) }
             // Nobody waits for the batch in flight any more: stop waiting for the
-            // database (a lease can wait a minute for an unreachable server), so
-            // that the loop moves on and a graceful shutdown is not held up.
+            // database (a lease can wait a minute for an unreachable server, and a
+            // statement on a connection that closed as it was leased is never
+            // answered), so that the loop moves on and a shutdown is not held up.
             if batcher.inFlight.isEmpty, let inFlightWrite {
-                inFlightWrite.cancel()
+                inFlightWrite.abandon(because: IngestError.unavailable)
             }
             // While draining, the loop may be waiting for a retry that is now moot.
             wakeLoop()
@@ -279,12 +280,12 @@ actor IngestWriter: Service {
     private func flush() async {
         let batch = batcher.takeBatch()
         batchSizes.record(batch.count)
-        let write = Task { await self.write(batch[...]) }
+        let write = InFlightWrite(writing: batch[...], with: self)
         inFlightWrite = write
         let (results, failure) = await withTaskCancellationHandler {
-            await write.value
+            await write.result()
         } onCancel: {
-            write.cancel()
+            write.abandon(because: CancellationError())
         }
         inFlightWrite = nil
         var answered: [IngestBatcher<WorkItem>.ID] = []
@@ -305,18 +306,18 @@ actor IngestWriter: Service {
         batcher.finishBatch(failed: failure != nil, now: clock.now)
     }
 
-    private enum ItemResult {
+    fileprivate enum ItemResult {
         case committed(IngestOutcome)
         case unresolved
         case rejected(IngestError)
     }
 
-    private typealias WriteResult = (results: [IngestBatcher<WorkItem>.ID: ItemResult], failure: (any Error)?)
+    fileprivate typealias WriteResult = (results: [IngestBatcher<WorkItem>.ID: ItemResult], failure: (any Error)?)
 
     /// Writes `entries` in one statement; on a data error, writes each half on its
     /// own, down to single items, which are then rejected. Returns what is known per
     /// item and the error that stopped the rest (those items are retried).
-    private func write(_ entries: ArraySlice<IngestBatcher<WorkItem>.Entry>) async -> WriteResult {
+    fileprivate func write(_ entries: ArraySlice<IngestBatcher<WorkItem>.Entry>) async -> WriteResult {
         statistics.statements += 1
         let started = clock.now
         do {
@@ -367,26 +368,18 @@ actor IngestWriter: Service {
         }
     }
 
-    /// Reachability check while idle and not known healthy. Bounded in time: the
+    /// Reachability check while idle and not known healthy. Bounded in time, and
+    /// given up rather than waited for (``withAbandonment(after:throwing:_:)``): the
     /// pool can hold a lease for a minute while the server is unreachable.
     private func probe() async {
         let client = client
         let logger = logger
-        let eventLoop = eventLoop
         let timeout = min(batcher.timeout, .seconds(5))
         let check = Task { () -> (any Error)? in
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        let rows = try await client.query("SELECT 1", logger: logger)
-                        for try await _ in rows {}
-                    }
-                    group.addTask {
-                        try await eventLoop.sleep(for: timeout)
-                        throw IngestError.unavailable
-                    }
-                    try await group.next()
-                    group.cancelAll()
+                try await withAbandonment(after: timeout, throwing: { IngestError.unavailable }) {
+                    let rows = try await client.query("SELECT 1", logger: logger)
+                    for try await _ in rows {}
                 }
                 return nil
             } catch {
@@ -430,5 +423,35 @@ actor IngestWriter: Service {
         guard let error = error as? PSQLError else { return String(describing: error) }
         guard let info = error.serverInfo else { return "\(error.code)" }
         return "\(error.code) \(info[.sqlState] ?? "") \(info[.message] ?? "")"
+    }
+}
+
+/// The write of the batch in flight, in a task of its own, which the writer can
+/// stop waiting for: when all its items have expired, or the writer is cancelled.
+/// A write given up is cancelled and ends, or never does, on its own; its items
+/// were answered as failed, and if its rows commit after all, a resent message is
+/// a duplicate with the same answer (the receipts) or a row written again.
+private final class InFlightWrite: Sendable {
+    private let outcome = FirstOutcome<IngestWriter.WriteResult>()
+    private let task: Task<Void, Never>
+
+    init(writing entries: ArraySlice<IngestBatcher<WorkItem>.Entry>, with writer: IngestWriter) {
+        let outcome = outcome
+        task = Task { outcome.finish(with: .success(await writer.write(entries))) }
+    }
+
+    /// What is known per item, and the error that stopped the rest (``abandon(because:)``'s
+    /// when given up: then nothing is known and every item is retried or has expired).
+    func result() async -> IngestWriter.WriteResult {
+        do {
+            return try await outcome.wait()
+        } catch {
+            return ([:], error)
+        }
+    }
+
+    func abandon(because error: any Error) {
+        outcome.finish(with: .failure(error))
+        task.cancel()
     }
 }
