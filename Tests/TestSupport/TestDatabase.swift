@@ -9,9 +9,12 @@ import Testing
 /// command (`scripts/test`) starts. Without it these tests fail with a clear message:
 /// database behaviour is never faked.
 public enum TestDatabase {
+    /// At `warning`, or at the level `OCPP_TEST_LOG_LEVEL` names (`trace` shows the
+    /// connection pool's every step, for a test that stalls).
     public static let logger: Logger = {
         var logger = Logger(label: "tests")
-        logger.logLevel = .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["OCPP_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return logger
     }()
 
