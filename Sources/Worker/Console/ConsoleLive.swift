@@ -156,7 +156,11 @@ struct ConsoleLive: Service {
             guard !Task.isCancelled else { return }
             guard await hub.hasFleet else { continue }
             do {
-                let event = try await Self.countsEvent(client: client, logger: logger)
+                // Bounded (``DatabaseAttempt``): a count that is never answered would
+                // stop the fleet pages' counts, and hold up the shutdown, for good.
+                let event = try await DatabaseAttempt.run { [client, logger] in
+                    try await Self.countsEvent(client: client, logger: logger)
+                }
                 await hub.publishCounts(event)
             } catch {
                 logger.warning("counting stations for the console failed: \(String(reflecting: error))")

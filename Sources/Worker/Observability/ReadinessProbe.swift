@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Shared
 
 /// Keeps `/readyz` true to the database: a `SELECT 1` every `interval`, given at most
 /// `timeout`. The drain loops alone would not notice an outage: while the pool cannot
@@ -25,18 +26,11 @@ struct ReadinessProbe: Service {
         }
     }
 
+    /// Given up at `timeout` rather than waited for (``DatabaseAttempt``): a
+    /// `SELECT 1` on a pooled connection that had just closed is never answered.
     private func probe() async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                (try? await client.query("SELECT 1", logger: logger).collect()) != nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        (try? await DatabaseAttempt.run(timeout: timeout) { [client, logger] in
+            _ = try await client.query("SELECT 1", logger: logger).collect()
+        }) != nil
     }
 }
