@@ -436,8 +436,7 @@ private final class InFlightWrite: Sendable {
     private let task: Task<Void, Never>
 
     init(writing entries: ArraySlice<IngestBatcher<WorkItem>.Entry>, with writer: IngestWriter) {
-        let outcome = outcome
-        task = Task { outcome.finish(with: .success(await writer.write(entries))) }
+        task = outcome.finish(withResultOf: { await writer.write(entries) })
     }
 
     /// What is known per item, and the error that stopped the rest (``abandon(because:)``'s

@@ -15,16 +15,6 @@ public final class FirstOutcome<Value: Sendable>: Sendable {
 
     public init() {}
 
-    /// Whether an end has come.
-    public var isFinished: Bool {
-        state.withLock { state in
-            switch state {
-            case .idle, .waiting: false
-            case .finished, .resumed: true
-            }
-        }
-    }
-
     /// Waits for the first end; call once. Does not end by itself when the task
     /// is cancelled: the caller finishes the outcome from its cancellation handler.
     public func wait() async throws -> Value {
@@ -56,5 +46,19 @@ public final class FirstOutcome<Value: Sendable>: Sendable {
             }
         }
         waiting?.resume(with: result)
+    }
+
+    /// Starts `operation` in a task of its own, whose result ends the wait; returns
+    /// that task, to cancel when the wait ends another way.
+    public func finish(
+        withResultOf operation: @escaping @Sendable () async throws -> Value
+    ) -> Task<Void, Never> {
+        Task {
+            do {
+                finish(with: .success(try await operation()))
+            } catch {
+                finish(with: .failure(error))
+            }
+        }
     }
 }

@@ -1,5 +1,3 @@
-import NIOCore
-import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -36,31 +34,15 @@ extension PostgresClient {
         _ body: @escaping @Sendable (PostgresConnection, _ started: @Sendable () throws -> Void) async throws -> Result
     ) async throws -> Result {
         let start = StartRace()
-        let outcome = FirstOutcome<Result>()
-        let task = Task {
-            do {
-                let result = try await self.withConnection { connection in
-                    try connection.requireOpen()
-                    return try await body(connection) {
-                        guard start.markStarted() else { throw LeaseTimedOut(after: startTimeout) }
-                    }
+        return try await withAbandonment(
+            after: startTimeout, when: start.giveUp, throwing: { LeaseTimedOut(after: startTimeout) }
+        ) {
+            try await self.withConnection { connection in
+                try connection.requireOpen()
+                return try await body(connection) {
+                    guard start.markStarted() else { throw LeaseTimedOut(after: startTimeout) }
                 }
-                outcome.finish(with: .success(result))
-            } catch {
-                outcome.finish(with: .failure(error))
             }
-        }
-        let timer = NIOSingletons.posixEventLoopGroup.any().scheduleTask(in: TimeAmount(startTimeout)) {
-            guard start.giveUp() else { return }
-            outcome.finish(with: .failure(LeaseTimedOut(after: startTimeout)))
-            task.cancel()
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await outcome.wait()
-        } onCancel: {
-            outcome.finish(with: .failure(CancellationError()))
-            task.cancel()
         }
     }
 

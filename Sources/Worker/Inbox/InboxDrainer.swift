@@ -65,13 +65,7 @@ struct InboxDrainer: Service {
     /// cancellation, and ServiceLifecycle then killed the whole process.
     private func applyNextBatch(with applier: InboxApplier) async throws -> ClaimedBatch {
         let outcome = FirstOutcome<ClaimedBatch>()
-        let applying = Task {
-            do {
-                outcome.finish(with: .success(try await applier.applyNextBatch()))
-            } catch {
-                outcome.finish(with: .failure(error))
-            }
-        }
+        let applying = outcome.finish(withResultOf: { try await applier.applyNextBatch() })
         return try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await outcome.wait()
