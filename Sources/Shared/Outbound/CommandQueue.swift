@@ -26,12 +26,12 @@ public struct CommandQueue: Sendable {
         var payload = JSONWriter()
         payload.value(.object(command.payload))
         do {
-            let rows = try await client.query(
+            let rows = try await client.boundedRows(
                 """
                 SELECT ocpp.enqueue_call(\(identity), \(command.action.rawValue), \(payload.string)::jsonb,
                                          \(collapseKey), \(expiresAt), coalesce(\(notBefore), now()))
                 """, logger: logger)
-            guard let row = try await rows.collect().first else { throw CommandQueueError.noRowReturned }
+            guard let row = rows.first else { throw CommandQueueError.noRowReturned }
             return try row.decode(String.self)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "P0002" {
             throw CommandQueueError.unknownStation(identity)
@@ -45,8 +45,8 @@ public struct CommandQueue: Sendable {
     /// Cancels a command that has not been sent; false when no pending command has
     /// that id.
     public func cancel(messageID: String) async throws -> Bool {
-        let rows = try await client.query("SELECT ocpp.cancel_call(\(messageID))", logger: logger)
-        guard let row = try await rows.collect().first else { throw CommandQueueError.noRowReturned }
+        let rows = try await client.boundedRows("SELECT ocpp.cancel_call(\(messageID))", logger: logger)
+        guard let row = rows.first else { throw CommandQueueError.noRowReturned }
         return try row.decode(Bool.self)
     }
 }

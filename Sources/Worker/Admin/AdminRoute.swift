@@ -40,8 +40,8 @@ struct AdminEnvironment: Sendable {
     /// returns no row or NULL (the thing asked for does not exist).
     func json(_ query: PostgresQuery) async throws -> String? {
         var answer: String?
-        for try await text in try await client.query(query, logger: logger).decode(String?.self) {
-            answer = text
+        for row in try await client.boundedRows(query, logger: logger) {
+            answer = try row.decode(String?.self)
         }
         return answer
     }

@@ -54,8 +54,9 @@ enum PageQuery {
         var items = "[]"
         var next: PageCursor?
         do {
-            let result = try await client.query(PostgresQuery(unsafeSQL: sql, binds: rows.binds), logger: logger)
-            for try await (page, lastKey, more) in result.decode((String, String?, Bool).self) {
+            let result = try await client.boundedRows(PostgresQuery(unsafeSQL: sql, binds: rows.binds), logger: logger)
+            for row in result {
+                let (page, lastKey, more) = try row.decode((String, String?, Bool).self)
                 items = page
                 if more, let lastKey { next = PageCursor(key: lastKey) }
             }

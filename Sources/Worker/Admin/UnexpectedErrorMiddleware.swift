@@ -1,10 +1,11 @@
 import Hummingbird
 import Logging
 import PostgresNIO
+import Shared
 
 /// Turns what a handler did not expect into a JSON answer (and the router's own
 /// errors into the API's error shape): 503 when the database
-/// cannot be reached (the caller may retry), 500 otherwise, with the detail in the
+/// cannot be reached or does not answer in time (the caller may retry), 500 otherwise, with the detail in the
 /// log and not in the answer.
 struct UnexpectedErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(
@@ -23,6 +24,10 @@ struct UnexpectedErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as PSQLError where error.serverInfo == nil {
             context.logger.warning("admin API: database unreachable", metadata: ["error": "\(error.code)"])
+            throw AdminError.databaseUnavailable
+        } catch let error as DatabaseAttempt.TimedOut {
+            // No answer in time (``PostgresClient/boundedRows(_:timeout:logger:)``).
+            context.logger.warning("admin API: database unreachable", metadata: ["error": "\(error)"])
             throw AdminError.databaseUnavailable
         } catch {
             context.logger.error("admin API request failed", metadata: ["error": "\(String(reflecting: error))"])

@@ -186,8 +186,8 @@ struct Console: Sendable {
     /// The single JSON text a query returns (nil: no row or NULL).
     func json(_ query: PostgresQuery) async throws -> String? {
         var answer: String?
-        for try await text in try await client.query(query, logger: logger).decode(String?.self) {
-            answer = text
+        for row in try await client.boundedRows(query, logger: logger) {
+            answer = try row.decode(String?.self)
         }
         return answer
     }

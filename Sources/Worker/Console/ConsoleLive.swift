@@ -156,11 +156,10 @@ struct ConsoleLive: Service {
             guard !Task.isCancelled else { return }
             guard await hub.hasFleet else { continue }
             do {
-                // Bounded (``DatabaseAttempt``): a count that is never answered would
-                // stop the fleet pages' counts, and hold up the shutdown, for good.
-                let event = try await DatabaseAttempt.run { [client, logger] in
-                    try await Self.countsEvent(client: client, logger: logger)
-                }
+                // Bounded (``PostgresClient/boundedRows(_:timeout:logger:)``): a count
+                // that is never answered would stop the fleet pages' counts, and hold
+                // up the shutdown, for good.
+                let event = try await Self.countsEvent(client: client, logger: logger)
                 await hub.publishCounts(event)
             } catch {
                 logger.warning("counting stations for the console failed: \(String(reflecting: error))")
@@ -171,9 +170,10 @@ struct ConsoleLive: Service {
 
     /// The `counts` event: what the fleet page shows at its top.
     static func countsEvent(client: PostgresClient, logger: Logger) async throws -> String {
-        let rows = try await client.query("\(unescaped: ConsoleSQL.fleetCounts)", logger: logger)
         var json = "{}"
-        for try await text in rows.decode(String.self) { json = text }
+        for row in try await client.boundedRows("\(unescaped: ConsoleSQL.fleetCounts)", logger: logger) {
+            json = try row.decode(String.self)
+        }
         return "event: counts\ndata: \(json)\n\n"
     }
 
@@ -229,13 +229,14 @@ struct ConsoleLive: Service {
     static func events(for stations: Set<Int64>, client: PostgresClient, logger: Logger) async throws -> [Int64: String]
     {
         let ids = Array(stations)
-        let rows = try await client.query(
+        let rows = try await client.boundedRows(
             """
             SELECT s.id, \(unescaped: ConsoleSQL.stationState)::text
             FROM ocpp.stations AS s WHERE s.id = ANY(\(ids))
             """, logger: logger)
         var events: [Int64: String] = [:]
-        for try await (id, json) in rows.decode((Int64, String).self) {
+        for row in rows {
+            let (id, json) = try row.decode((Int64, String).self)
             events[id] = "event: station\ndata: \(json)\n\n"
         }
         return events

@@ -127,7 +127,7 @@ extension Console {
         guard to > from, to.timeIntervalSince(from) <= 31 * 86_400 else {
             throw AdminError.badRequest("A meter value export spans at most 31 days, from before to.")
         }
-        let rows = try await client.query(
+        let rows = try await client.boundedRows(
             """
             SELECT to_char(m.sampled_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), s.identity, m.connector_id, m.transaction_id,
                    m.measurand, m.phase, m.location, m.unit, m.context, coalesce(m.value::text, m.raw_value)
@@ -143,10 +143,9 @@ extension Console {
             "context",
             "value",
         ])
-        for try await (time, station, connector, transaction, measurand, phase, location, unit, context, value)
-            in rows
-            .decode((String, String, Int32, Int32?, String, String, String, String, String, String?).self)
-        {
+        for row in rows {
+            let (time, station, connector, transaction, measurand, phase, location, unit, context, value) =
+                try row.decode((String, String, Int32, Int32?, String, String, String, String, String, String?).self)
             text += ConsoleCSV.row([
                 time, station, "\(connector)", transaction.map { "\($0)" }, measurand, phase, location, unit, context,
                 value,
@@ -180,7 +179,7 @@ extension Console {
                         """))), !data.isEmpty
         else { throw AdminError.notFound("There is no transaction \(id).") }
         // The transaction's samples: by its id, or on its connector while it ran.
-        let rows = try await client.query(
+        let rows = try await client.boundedRows(
             """
             SELECT m.sampled_at, to_char(m.sampled_at, 'YYYY-MM-DD HH24:MI:SS'), m.measurand, m.phase, m.unit,
                    m.context, m.value, coalesce(m.value::text, m.raw_value)
@@ -195,9 +194,9 @@ extension Console {
         var energy: [ConsoleChart.Point] = []
         var power: [ConsoleChart.Point] = []
         var samples: [[String: Any]] = []
-        for try await (at, time, measurand, phase, unit, context, value, text) in rows.decode(
-            (Date, String, String, String, String, String, Double?, String?).self)
-        {
+        for row in rows {
+            let (at, time, measurand, phase, unit, context, value, text) = try row.decode(
+                (Date, String, String, String, String, String, Double?, String?).self)
             samples.append([
                 "time": time, "measurand": measurand, "phase": phase, "unit": unit, "context": context,
                 "value": text ?? "",
