@@ -9,6 +9,6 @@ struct SimulatorCommand: AsyncParsableCommand {
         abstract: "OCPP 1.6J charge-point simulator and load generator.",
         subcommands: [
             StationCommand.self, LoadCommand.self, VerifyCommand.self, CommandsCommand.self, ResendCommand.self,
-            StormCommand.self,
+            StormCommand.self, FloorCommand.self,
         ])
 }
