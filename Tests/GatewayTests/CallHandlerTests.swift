@@ -120,6 +120,33 @@ import Testing
         #expect((prepared.registrationStatus != nil) == (action == .bootNotification))
     }
 
+    /// The event loop answers at once exactly the CALLs that need no read, and
+    /// answers them as the step with reads would.
+    @Test(arguments: chargePointActions)
+    func onlyActionsWithoutAReadAreAnsweredAtOnce(_ action: OCPPAction) async throws {
+        let (handler, authorizer, _) = Self.makeHandler()
+        let request = try StationRequest(sending: Self.sample(action).request)
+        let atOnce = try handler.prepareAtOnce(request, station: Self.station, receivedAt: Self.receivedAt)
+        // The sample StopTransaction carries an idTag, whose status is read.
+        let reads: Set<OCPPAction> = [.authorize, .bootNotification, .startTransaction, .stopTransaction]
+        #expect((atOnce == nil) == reads.contains(action))
+        #expect(authorizer.calls.isEmpty)
+        guard let atOnce else { return }
+        let prepared = try await handler.prepare(request, station: Self.station, receivedAt: Self.receivedAt)
+        #expect(atOnce.response == prepared.response)
+        #expect(atOnce.stationTime == prepared.stationTime)
+        #expect(atOnce.registrationStatus == prepared.registrationStatus)
+    }
+
+    @Test func aStopTransactionWithoutAnIdTagIsAnsweredAtOnce() throws {
+        let (handler, _, _) = Self.makeHandler()
+        let stop = StopTransactionRequest(transactionId: 7, meterStop: 5000, timestamp: Self.stationTime)
+        let prepared = try handler.prepareAtOnce(
+            StationRequest(sending: stop), station: Self.station, receivedAt: Self.receivedAt)
+        #expect(prepared?.stationTime == Self.stationTime)
+        #expect(try prepared?.response.json() == [:])
+    }
+
     @Test func authorizeAnswersWithTheAuthorizersIdTagInfo() async throws {
         let blocked = IdTagInfo(status: .blocked, parentIdTag: "FLEET-2")
         let (handler, authorizer, _) = Self.makeHandler(idTagInfo: blocked)

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import OCPP
 import PostgresNIO
 import Shared
@@ -611,6 +613,58 @@ struct IngestWriterTests {
             #expect(statistics.committedBatches >= submissions / 50)
             #expect(statistics.committedBatches <= submissions / 4)
             #expect(statistics.statements == statistics.committedBatches)
+        }
+    }
+
+    @Test("submissions from an event loop are answered on that loop, once committed")
+    func answersOnTheSubmittersEventLoop() async throws {
+        try await withWriter(batchMaxSize: 50, batchMaxDelay: .milliseconds(20)) { writer, client in
+            let station = try await makeStation(client)
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let submissions = 20
+            let (answers, answering) = AsyncStream<(onLoop: Bool, outcome: IngestOutcome?)>.makeStream()
+            try await loop.submit {
+                for index in 0..<submissions {
+                    writer.submit(
+                        freshCall(
+                            station: station, id: "m-\(index)", content: ["n": .integer(Int64(index))], response: [:]),
+                        on: loop
+                    ) { result in
+                        answering.yield((loop.inEventLoop, try? result.get()))
+                    }
+                }
+            }.get()
+            var answered = 0
+            for await answer in answers {
+                #expect(answer.onLoop)
+                #expect(answer.outcome?.callResult != nil)
+                answered += 1
+                if answered == submissions { break }
+            }
+            #expect(try await count(client, "ocpp.inbox") == Int64(submissions))
+            #expect(await writer.statistics.committedBatches < submissions)
+        }
+    }
+
+    @Test("a full batch is written at once, without waiting for the batch delay")
+    func aFullBatchIsWrittenAtOnce() async throws {
+        try await withWriter(batchMaxSize: 5, batchMaxDelay: .seconds(60)) { writer, client in
+            let station = try await makeStation(client)
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+                for index in 0..<5 {
+                    group.addTask {
+                        try await writer.submit(
+                            freshCall(
+                                station: station, id: "m-\(index)", content: ["n": .integer(Int64(index))],
+                                response: [:]))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // Far sooner than the 60 s the first item's batch would otherwise wait.
+            #expect(ContinuousClock.now - start < .seconds(30))
+            #expect(await writer.statistics.committedBatches == 1)
         }
     }
 

@@ -230,18 +230,34 @@ final class StationSessionHandler: StationSocketDelegate {
         }
     }
 
+    /// Most CALLs (MeterValues, StatusNotification, Heartbeat …) are answered without
+    /// a database read: their row goes to the ingest writer from here, and its
+    /// outcome comes back to the loop, with no task. The others read first, in a step.
     private func dispatchCall() {
         guard let (call, request, receivedAt) = decodedCall else { return }
         decodedCall = nil
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        let answeredAtOnce = dispatch.answerAtOnce(
+            call, request: request, receivedAt: receivedAt, on: eventLoop
+        ) { outcome in
+            // On this loop, the ingest writer's or the immediate refusal's.
+            handler.value.run(handler.value.called(outcome, receivedAt: receivedAt))
+        }
+        guard !answeredAtOnce else { return }
         step({ [dispatch] in await dispatch.answer(call, request: request, receivedAt: receivedAt) }) {
             handler, outcome in
-            switch outcome {
-            case .answered(let answer, let registration, let stationTime):
-                if let stationTime { handler.track(stationTime: stationTime, receivedAt: receivedAt) }
-                return handler.machine.callCommitted(answer: answer, registration: registration)
-            case .refused(let reply):
-                return handler.machine.callNotAnswered(reply)
-            }
+            handler.called(outcome, receivedAt: receivedAt)
+        }
+    }
+
+    /// The machine's actions for the outcome of a station's CALL.
+    private func called(_ outcome: CallDispatch.Outcome, receivedAt: Date) -> [Machine.Action] {
+        switch outcome {
+        case .answered(let answer, let registration, let stationTime):
+            if let stationTime { track(stationTime: stationTime, receivedAt: receivedAt) }
+            return machine.callCommitted(answer: answer, registration: registration)
+        case .refused(let reply):
+            return machine.callNotAnswered(reply)
         }
     }
 

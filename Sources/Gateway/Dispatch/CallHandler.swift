@@ -106,18 +106,41 @@ struct CallHandler: Sendable {
             return try await authorize(request, station: station)
         case .bootNotification:
             return try await bootNotification(station: station, receivedAt: receivedAt)
+        case .startTransaction(let request):
+            return try await startTransaction(request, station: station)
+        case .stopTransaction(let request):
+            return try await stopTransaction(request, station: station)
+        case .dataTransfer, .heartbeat, .meterValues, .statusNotification, .diagnosticsStatusNotification,
+            .firmwareStatusNotification, .logStatusNotification, .securityEventNotification, .signCertificate,
+            .signedFirmwareStatusNotification:
+            guard let prepared = try prepareAtOnce(request, station: station, receivedAt: receivedAt) else {
+                throw CallHandlerError.notAnsweredAtOnce(request.action)
+            }
+            return prepared
+        }
+    }
+
+    /// The answer to `request` when it needs no database read, so that the
+    /// connection's event loop answers it without a task; nil for Authorize,
+    /// BootNotification, StartTransaction and a StopTransaction with an `idTag`, which
+    /// read the id tag or the registration (``prepare(_:station:receivedAt:)``).
+    func prepareAtOnce(
+        _ request: StationRequest, station: StationContext, receivedAt: Date
+    ) throws -> PreparedCall? {
+        switch request {
+        case .authorize, .bootNotification, .startTransaction:
+            return nil
+        case .stopTransaction(let request):
+            guard request.idTag == nil else { return nil }
+            return PreparedCall(response: try Self.payload(StopTransactionResponse()), stationTime: request.timestamp)
         case .dataTransfer:
             return PreparedCall(response: try Self.payload(DataTransferResponse(status: .accepted)))
         case .heartbeat:
             return PreparedCall(response: try Self.payload(HeartbeatResponse(currentTime: receivedAt)))
         case .meterValues(let request):
             return try meterValues(request)
-        case .startTransaction(let request):
-            return try await startTransaction(request, station: station)
         case .statusNotification(let request):
             return try statusNotification(request)
-        case .stopTransaction(let request):
-            return try await stopTransaction(request, station: station)
         case .diagnosticsStatusNotification:
             return PreparedCall(response: try Self.payload(DiagnosticsStatusNotificationResponse()))
         case .firmwareStatusNotification:
@@ -189,6 +212,7 @@ struct CallHandler: Sendable {
             response: .transactionStart(idTagInfo: idTagInfo, key: key), stationTime: request.timestamp)
     }
 
+    /// With an `idTag`, its `idTagInfo`; without one, the empty answer.
     private func stopTransaction(
         _ request: StopTransactionRequest, station: StationContext
     ) async throws
@@ -238,6 +262,9 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
     case outOfRange(OCPPAction, String)
     /// A response type that did not encode as a JSON object.
     case notAnObject(String)
+    /// An action ``CallHandler/prepareAtOnce(_:station:receivedAt:)`` did not answer,
+    /// though it needs no database read.
+    case notAnsweredAtOnce(OCPPAction)
 
     var description: String {
         switch self {
@@ -245,6 +272,8 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
             "\(action.rawValue) \(field) is outside the range its decoder checks"
         case .notAnObject(let type):
             "\(type) did not encode as a JSON object"
+        case .notAnsweredAtOnce(let action):
+            "\(action.rawValue) needs no database read but was not answered at once"
         }
     }
 }

@@ -49,12 +49,21 @@ struct IngestStatistics: Sendable, Equatable {
 /// `batchMaxDelay` after its first row. The decisions live in ``IngestBatcher``;
 /// this type does the waiting, the SQL and the answering.
 ///
-/// Why an actor and not a class with a lock: callers must suspend until their batch
-/// commits, so every submission parks a continuation, and the flush loop must sleep
-/// until a deadline or until it is woken. An actor gives both without blocking a
-/// thread, and its reentrancy is exactly the batching we want: while the loop awaits
-/// the database, `submit` keeps running on the actor and fills the next batch. A
-/// submission costs one actor hop, small next to the round trip it shares.
+/// Why an actor and not a class with a lock: the flush loop must sleep until a
+/// deadline or until it is woken, and the batcher and the waiting submissions are
+/// its state. An actor gives both without blocking a thread, and its reentrancy is
+/// exactly the batching we want: while the loop awaits the database, submissions
+/// keep entering the actor and fill the next batch.
+///
+/// Submissions enter through a mailbox (``submit(_:on:answering:)``): a
+/// connection's event loop appends its item under a lock and goes on, and the flush
+/// loop takes everything that arrived each time it looks for work. Only a
+/// submission to an idle writer, or one that fills a batch, wakes the loop (a task);
+/// the others wait in the mailbox for the batch's deadline or the end of the
+/// statement in flight. A task and an actor hop per message had cost the gateway
+/// about as much CPU as the message's protocol work (docs/BENCHMARKS.md, "Where the
+/// gateway's time goes"). The mailbox keeps the order of submission, so a station's
+/// session events and CALLs are journaled in the order they happened.
 ///
 /// Why one statement in flight at a time: the batch size adapts by itself (while a
 /// statement runs, the next batch accumulates; the slower the database, the larger
@@ -83,7 +92,11 @@ actor IngestWriter: Service {
     private let committed: @Sendable () -> Void
 
     private var batcher: IngestBatcher<WorkItem>
-    private var waiters: [IngestBatcher<WorkItem>.ID: CheckedContinuation<IngestOutcome, any Error>] = [:]
+    private var waiters: [IngestBatcher<WorkItem>.ID: Waiter] = [:]
+    /// Submissions not yet in the batcher; the flush loop takes them (``takeMailbox(closing:)``).
+    private let mailbox = Mutex(Mailbox())
+    /// The batcher's batch size, for the submitters' decision to wake the loop.
+    private nonisolated let batchMaxSize: Int
     /// The flush loop, while it waits for a deadline or for work.
     private var loopWaiter: CheckedContinuation<Void, Never>?
     private var wakeTimer: Scheduled<Void>?
@@ -99,7 +112,7 @@ actor IngestWriter: Service {
     private(set) var statistics = IngestStatistics()
 
     /// Items waiting for their row to be committed (queued or in flight).
-    var pendingCount: Int { batcher.pendingCount }
+    var pendingCount: Int { batcher.pendingCount + mailbox.withLock { $0.submissions.count } }
 
     private let batchSizes = Recorder(label: "ocpp_gateway_ingest_batch_size")
     private let commitLatency = Metrics.Timer(label: "ocpp_gateway_ingest_commit_seconds")
@@ -126,6 +139,7 @@ actor IngestWriter: Service {
         self.gatewayID = gatewayID
         self.logger = logger
         self.batcher = IngestBatcher(maxSize: batchMaxSize, maxDelay: batchMaxDelay, timeout: ingestTimeout)
+        self.batchMaxSize = batchMaxSize
     }
 
     init(
@@ -148,16 +162,103 @@ actor IngestWriter: Service {
 
     // MARK: Submitting
 
+    /// What a submission is answered with: called once.
+    typealias Completion = @Sendable (Result<IngestOutcome, any Error>) -> Void
+
+    /// A submission's completion, and the event loop it is called on (nil: any thread).
+    private struct Waiter {
+        var eventLoop: (any EventLoop)?
+        var completion: Completion
+    }
+
+    private struct Submission {
+        var item: WorkItem
+        var waiter: Waiter
+        var submittedAt: Instant
+    }
+
+    private struct Mailbox {
+        var submissions: [Submission] = []
+        /// The flush loop waits with nothing queued: the next submission wakes it.
+        var loopIsIdle = false
+        /// Items in the batcher when the loop last began to wait: with the
+        /// submissions, whether a batch is full.
+        var queued = 0
+        /// A task to wake the loop is on its way.
+        var wakeRequested = false
+        /// Shut down: submissions are refused at once.
+        var isClosed = false
+    }
+
     /// Makes the item durable and returns what may be sent to the station: returns
     /// only once the item's row is committed (or, for a retransmission, was committed
     /// before). Throws ``IngestError``.
-    func submit(_ item: WorkItem) async throws -> IngestOutcome {
-        try Self.validate(item)
-        guard isAccepting else { throw IngestError.shuttingDown }
-        return try await withCheckedThrowingContinuation { continuation in
-            let (id, shouldWake) = batcher.enqueue(item, now: clock.now)
-            waiters[id] = continuation
-            if shouldWake { wakeLoop() }
+    nonisolated func submit(_ item: WorkItem) async throws -> IngestOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(item, Waiter(eventLoop: nil) { continuation.resume(with: $0) })
+        }
+    }
+
+    /// ``submit(_:)`` without a task, for a connection's event loop, which must not
+    /// wait: `completion` gets what ``submit(_:)`` returns or throws, on `eventLoop`.
+    /// The answers of one batch reach each event loop together, in one wake-up.
+    nonisolated func submit(_ item: WorkItem, on eventLoop: any EventLoop, answering completion: @escaping Completion) {
+        enqueue(item, Waiter(eventLoop: eventLoop, completion: completion))
+    }
+
+    private nonisolated func enqueue(_ item: WorkItem, _ waiter: Waiter) {
+        do {
+            try Self.validate(item)
+        } catch {
+            return Self.deliver([(waiter, .failure(error))])
+        }
+        let submission = Submission(item: item, waiter: waiter, submittedAt: .now)
+        let outcome = mailbox.withLock { mailbox -> (closed: Bool, wake: Bool) in
+            guard !mailbox.isClosed else { return (true, false) }
+            mailbox.submissions.append(submission)
+            let isFull = mailbox.queued + mailbox.submissions.count >= batchMaxSize
+            guard !mailbox.wakeRequested, mailbox.loopIsIdle || isFull else {
+                return (false, false)
+            }
+            mailbox.wakeRequested = true
+            return (false, true)
+        }
+        if outcome.closed { return Self.deliver([(waiter, .failure(IngestError.shuttingDown))]) }
+        if outcome.wake { Task { await self.wakeLoop() } }
+    }
+
+    /// Moves every submission that has arrived into the batcher; `closing`: and
+    /// refuses every later one.
+    private func takeMailbox(closing: Bool = false) {
+        let submissions = mailbox.withLock { mailbox in
+            defer { mailbox.submissions = [] }
+            if closing { mailbox.isClosed = true }
+            return mailbox.submissions
+        }
+        guard isAccepting else {
+            return Self.deliver(submissions.map { ($0.waiter, .failure(IngestError.shuttingDown)) })
+        }
+        for submission in submissions {
+            // As of its submission: its deadline and timeout count from then.
+            let (id, _) = batcher.enqueue(submission.item, now: submission.submittedAt)
+            waiters[id] = submission.waiter
+        }
+    }
+
+    /// Before the loop waits, with `queued` items in the batcher: whether it may.
+    /// With nothing queued, the next submission is to wake it; false when one came
+    /// meanwhile. With a batch begun, submissions wait for its deadline in the
+    /// mailbox, unless they fill it; false when they have filled it meanwhile (their
+    /// wake-up may have come before this wait).
+    private func mayPause(queued: Int) -> Bool {
+        mailbox.withLock { mailbox in
+            mailbox.wakeRequested = false
+            mailbox.queued = queued
+            guard queued + mailbox.submissions.count < batchMaxSize else { return false }
+            guard queued == 0 else { return true }
+            guard mailbox.submissions.isEmpty else { return false }
+            mailbox.loopIsIdle = true
+            return true
         }
     }
 
@@ -193,6 +294,8 @@ actor IngestWriter: Service {
     /// are answered. Called by graceful shutdown; callable directly (tests).
     func shutdown() {
         guard isAccepting else { return }
+        // What was submitted before the shutdown is written; nothing after it.
+        takeMailbox(closing: true)
         logger.debug("ingest writer draining", metadata: ["pending": "\(batcher.pendingCount)"])
         isAccepting = false
         batcher.drain()
@@ -203,9 +306,14 @@ actor IngestWriter: Service {
     private func flushLoop() async {
         defer { stop() }
         while !Task.isCancelled {
+            takeMailbox()
             switch batcher.nextStep(now: clock.now) {
             case .finished: return
-            case .wait(let deadline): await pause(until: deadline)
+            case .wait(let deadline):
+                // Nothing is in flight while the loop waits: what is pending is queued.
+                guard mayPause(queued: batcher.pendingCount) else { continue }
+                await pause(until: deadline)
+                mailbox.withLock { $0.loopIsIdle = false }
             case .probe: await probe()
             case .flush: await flush()
             }
@@ -215,15 +323,15 @@ actor IngestWriter: Service {
     /// After the loop: nothing more is taken, and whatever is left fails.
     private func stop() {
         isAccepting = false
+        takeMailbox(closing: true)
         wakeTimer?.cancel()
         wakeTimer = nil
         let left = batcher.removeAll()
         if !left.isEmpty {
             logger.warning("ingest writer stopped with unwritten messages", metadata: ["count": "\(left.count)"])
         }
-        for entry in left { answer(entry.id, with: .failure(IngestError.unavailable)) }
-        for (_, continuation) in waiters { continuation.resume(throwing: IngestError.unavailable) }
-        waiters = [:]
+        // Every item left, queued or in flight, has its waiter.
+        answer(waiters.keys.map { ($0, .failure(IngestError.unavailable)) })
     }
 
     private func pause(until deadline: Instant?) async {
@@ -258,7 +366,7 @@ actor IngestWriter: Service {
             guard !expired.isEmpty else { continue }
             logger.warning(
                 "messages not committed within the ingest timeout", metadata: ["count": "\(expired.count)"])
-            for entry in expired { answer(entry.id, with: .failure(IngestError.unavailable)) }
+            answer(expired.map { ($0.id, .failure(IngestError.unavailable)) })
             // Nobody waits for the batch in flight any more: stop waiting for the
             // database (a lease can wait a minute for an unreachable server, and a
             // statement on a connection that closed as it was leased is never
@@ -271,8 +379,28 @@ actor IngestWriter: Service {
         }
     }
 
-    private func answer(_ id: IngestBatcher<WorkItem>.ID, with result: Result<IngestOutcome, any Error>) {
-        waiters.removeValue(forKey: id)?.resume(with: result)
+    private func answer(_ answers: [(IngestBatcher<WorkItem>.ID, Result<IngestOutcome, any Error>)]) {
+        Self.deliver(answers.compactMap { id, result in waiters.removeValue(forKey: id).map { ($0, result) } })
+    }
+
+    /// Calls each waiter's completion: those of one event loop together, in one task
+    /// on that loop (one wake-up for all of them, not one each); the others at once.
+    private static func deliver(_ answers: [(Waiter, Result<IngestOutcome, any Error>)]) {
+        var byLoop:
+            [ObjectIdentifier: (loop: any EventLoop, answers: [(Completion, Result<IngestOutcome, any Error>)])] =
+                [:]
+        for (waiter, result) in answers {
+            guard let loop = waiter.eventLoop else {
+                waiter.completion(result)
+                continue
+            }
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].answers.append((waiter.completion, result))
+        }
+        for (loop, answers) in byLoop.values {
+            loop.execute {
+                for (completion, result) in answers { completion(result) }
+            }
+        }
     }
 
     // MARK: Writing
@@ -288,21 +416,20 @@ actor IngestWriter: Service {
             write.abandon(because: CancellationError())
         }
         inFlightWrite = nil
-        var answered: [IngestBatcher<WorkItem>.ID] = []
+        var answers: [(IngestBatcher<WorkItem>.ID, Result<IngestOutcome, any Error>)] = []
         for entry in batch {
             switch results[entry.id] {
             case .committed(let outcome)?:
                 statistics.committedItems += 1
-                answered.append(entry.id)
-                answer(entry.id, with: .success(outcome))
+                answers.append((entry.id, .success(outcome)))
             case .rejected(let error)?:
-                answered.append(entry.id)
-                answer(entry.id, with: .failure(error))
+                answers.append((entry.id, .failure(error)))
             case .unresolved?, nil:
                 break  // written again in a later batch
             }
         }
-        batcher.complete(answered)
+        answer(answers)
+        batcher.complete(answers.map(\.0))
         batcher.finishBatch(failed: failure != nil, now: clock.now)
     }
 
