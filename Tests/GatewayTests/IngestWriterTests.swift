@@ -700,6 +700,37 @@ struct IngestWriterTests {
         }
     }
 
+    /// A full batch waiting out the back-off: the writer waits too, rather than
+    /// turning its loop until the retry, and the items expire and are answered.
+    @Test("with the database unreachable, a full batch waits for its retry and its items expire")
+    func aFullBatchWaitsOutTheBackOff() async throws {
+        let nowhere = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "nowhere", tls: .disable)
+        let client = PostgresClient(configuration: nowhere, backgroundLogger: TestDatabase.logger)
+        let writer = IngestWriter(
+            client: client, gatewayID: Self.gatewayID, batchMaxSize: 2, ingestTimeout: .seconds(1),
+            logger: TestDatabase.logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            group.addTask { try? await writer.run() }
+            await withTaskGroup(of: Void.self) { submissions in
+                for index in 0..<5 {
+                    submissions.addTask {
+                        await #expect(throws: IngestError.unavailable) {
+                            try await writer.submit(
+                                freshCall(station: 1, id: "m-\(index)", content: [:], response: [:]))
+                        }
+                    }
+                }
+            }
+            #expect(await writer.statistics.committedBatches == 0)
+            // A few turns per try (the back-off doubles from 50 ms), not a busy loop.
+            #expect(await writer.statistics.loopTurns < 200)
+            await writer.shutdown()
+            group.cancelAll()
+        }
+    }
+
     @Test("with the database unreachable an item fails as unavailable after the timeout, never as committed")
     func unreachableDatabase() async throws {
         let nowhere = PostgresClient.Configuration(

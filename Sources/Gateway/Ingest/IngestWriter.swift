@@ -39,6 +39,8 @@ struct IngestStatistics: Sendable, Equatable {
     var failedAttempts = 0
     /// Items answered from a committed batch (new rows and duplicates).
     var committedItems = 0
+    /// Turns of the flush loop: each takes the mailbox and does one step.
+    var loopTurns = 0
 }
 
 /// The gateway's group-commit writer of `ocpp.inbox` (invariants 1 to 4).
@@ -216,7 +218,9 @@ actor IngestWriter: Service {
         let outcome = mailbox.withLock { mailbox -> (closed: Bool, wake: Bool) in
             guard !mailbox.isClosed else { return (true, false) }
             mailbox.submissions.append(submission)
-            let isFull = mailbox.queued + mailbox.submissions.count >= batchMaxSize
+            // The submission that fills a batch wakes the loop once; a queue already
+            // full is waiting for its retry, which more items do not bring forward.
+            let isFull = mailbox.queued + mailbox.submissions.count == batchMaxSize
             guard !mailbox.wakeRequested, mailbox.loopIsIdle || isFull else {
                 return (false, false)
             }
@@ -249,12 +253,15 @@ actor IngestWriter: Service {
     /// With nothing queued, the next submission is to wake it; false when one came
     /// meanwhile. With a batch begun, submissions wait for its deadline in the
     /// mailbox, unless they fill it; false when they have filled it meanwhile (their
-    /// wake-up may have come before this wait).
+    /// wake-up may have come before this wait). With the mailbox empty, the wait is
+    /// the batcher's decision (a deadline, a retry's back-off) and is kept.
     private func mayPause(queued: Int) -> Bool {
         mailbox.withLock { mailbox in
             mailbox.wakeRequested = false
             mailbox.queued = queued
-            guard queued + mailbox.submissions.count < batchMaxSize else { return false }
+            guard mailbox.submissions.isEmpty || queued + mailbox.submissions.count < batchMaxSize else {
+                return false
+            }
             guard queued == 0 else { return true }
             guard mailbox.submissions.isEmpty else { return false }
             mailbox.loopIsIdle = true
@@ -306,6 +313,7 @@ actor IngestWriter: Service {
     private func flushLoop() async {
         defer { stop() }
         while !Task.isCancelled {
+            statistics.loopTurns += 1
             takeMailbox()
             switch batcher.nextStep(now: clock.now) {
             case .finished: return
