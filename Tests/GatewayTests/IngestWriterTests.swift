@@ -704,15 +704,7 @@ struct IngestWriterTests {
     /// turning its loop until the retry, and the items expire and are answered.
     @Test("with the database unreachable, a full batch waits for its retry and its items expire")
     func aFullBatchWaitsOutTheBackOff() async throws {
-        let nowhere = PostgresClient.Configuration(
-            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "nowhere", tls: .disable)
-        let client = PostgresClient(configuration: nowhere, backgroundLogger: TestDatabase.logger)
-        let writer = IngestWriter(
-            client: client, gatewayID: Self.gatewayID, batchMaxSize: 2, ingestTimeout: .seconds(1),
-            logger: TestDatabase.logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            group.addTask { try? await writer.run() }
+        await withUnreachableDatabase(batchMaxSize: 2) { writer in
             await withTaskGroup(of: Void.self) { submissions in
                 for index in 0..<5 {
                     submissions.addTask {
@@ -726,32 +718,40 @@ struct IngestWriterTests {
             #expect(await writer.statistics.committedBatches == 0)
             // A few turns per try (the back-off doubles from 50 ms), not a busy loop.
             #expect(await writer.statistics.loopTurns < 200)
-            await writer.shutdown()
-            group.cancelAll()
         }
     }
 
     @Test("with the database unreachable an item fails as unavailable after the timeout, never as committed")
     func unreachableDatabase() async throws {
-        let nowhere = PostgresClient.Configuration(
-            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "nowhere", tls: .disable)
-        let client = PostgresClient(configuration: nowhere, backgroundLogger: TestDatabase.logger)
-        let writer = IngestWriter(
-            client: client, gatewayID: Self.gatewayID, ingestTimeout: .seconds(1), logger: TestDatabase.logger)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            group.addTask { try? await writer.run() }
+        await withUnreachableDatabase { writer in
             await #expect(throws: IngestError.unavailable) {
                 try await writer.submit(freshCall(station: 1, id: "m-1", content: [:], response: [:]))
             }
             #expect(!writer.isDatabaseReachable)
             #expect(await writer.statistics.committedBatches == 0)
-            await writer.shutdown()
-            group.cancelAll()
         }
     }
 
     // MARK: Helpers
+
+    /// A running writer whose database is a closed port, with an ingest timeout of 1 s.
+    func withUnreachableDatabase(
+        batchMaxSize: Int = 500, _ body: @Sendable (IngestWriter) async -> Void
+    ) async {
+        let nowhere = PostgresClient.Configuration(
+            host: "127.0.0.1", port: 1, username: "postgres", password: nil, database: "nowhere", tls: .disable)
+        let client = PostgresClient(configuration: nowhere, backgroundLogger: TestDatabase.logger)
+        let writer = IngestWriter(
+            client: client, gatewayID: Self.gatewayID, batchMaxSize: batchMaxSize, ingestTimeout: .seconds(1),
+            logger: TestDatabase.logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            group.addTask { try? await writer.run() }
+            await body(writer)
+            await writer.shutdown()
+            group.cancelAll()
+        }
+    }
 
     /// A fresh database with a running writer; the writer is shut down gracefully
     /// after `body`.

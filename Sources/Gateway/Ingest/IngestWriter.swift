@@ -45,7 +45,8 @@ struct IngestStatistics: Sendable, Equatable {
 
 /// The gateway's group-commit writer of `ocpp.inbox` (invariants 1 to 4).
 ///
-/// Connections call ``submit(_:)`` and are suspended until their row is committed;
+/// Connections submit their rows and get the outcome once the row is committed: on
+/// their event loop (``submit(_:on:answering:)``), or suspended (``submit(_:)``);
 /// rows from all connections are written together by ``IngestBatchStatement``, one
 /// statement per batch, flushed when the batch is full (`batchMaxSize`) or
 /// `batchMaxDelay` after its first row. The decisions live in ``IngestBatcher``;
