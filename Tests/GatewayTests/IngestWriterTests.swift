@@ -744,13 +744,14 @@ struct IngestWriterTests {
         let writer = IngestWriter(
             client: client, gatewayID: Self.gatewayID, batchMaxSize: batchMaxSize, ingestTimeout: .seconds(1),
             logger: TestDatabase.logger)
+        let pool = PostgresClient.startRunning(client)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
             group.addTask { try? await writer.run() }
             await body(writer)
             await writer.shutdown()
             group.cancelAll()
         }
+        pool.cancel()
     }
 
     /// A fresh database with a running writer; the writer is shut down gracefully

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Shared
 import TestSupport
 import Testing
 
@@ -25,14 +26,12 @@ struct DrainClientsTests {
         let clients = (0..<6).map { _ in
             WorkerApplication.drainClient(on: eventLoop, configuration: configuration, logger: TestDatabase.logger)
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in clients { group.addTask { await client.run() } }
-            var used: [ObjectIdentifier] = []
-            for client in clients {
-                used.append(try await client.withConnection { ObjectIdentifier($0.eventLoop) })
-            }
-            #expect(used == Array(repeating: ObjectIdentifier(eventLoop), count: clients.count))
-            group.cancelAll()
+        let pools = clients.map(PostgresClient.startRunning)
+        defer { for pool in pools { pool.cancel() } }
+        var used: [ObjectIdentifier] = []
+        for client in clients {
+            used.append(try await client.withConnection { ObjectIdentifier($0.eventLoop) })
         }
+        #expect(used == Array(repeating: ObjectIdentifier(eventLoop), count: clients.count))
     }
 }

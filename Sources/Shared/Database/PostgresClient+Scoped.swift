@@ -16,7 +16,7 @@ extension PostgresClient {
         _ body: @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let pool = Task { await client.run() }
+        let pool = startRunning(client)
         defer {
             pool.cancel()
         }
@@ -42,5 +42,18 @@ extension PostgresClient {
             }
         }
         return result
+    }
+
+    /// Starts `client`'s pool and returns its task, with the client marked running
+    /// before this returns. `run()` marks it on its first line; in a plain `Task`
+    /// that line could come after the caller's first lease, and PostgresNIO then
+    /// logs a warning that `run()` has not been called (at every `ocpp-worker
+    /// migrate`). `Task.immediate` runs the task's first part here, up to its first
+    /// suspension.
+    public static func startRunning(_ client: PostgresClient) -> Task<Void, Never> {
+        if #available(macOS 26, *) {
+            return Task.immediate { await client.run() }
+        }
+        return Task { await client.run() }
     }
 }
