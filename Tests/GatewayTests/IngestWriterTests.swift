@@ -111,6 +111,46 @@ struct IngestWriterTests {
         }
     }
 
+    @Test("the batch statement returns rows only for StartTransactions and duplicates, not for new items")
+    func onlyItemsThatAreNotSimplyNewComeBack() async throws {
+        try await TestDatabase.withFreshDatabase { client, _ in
+            _ = try await TestDatabase.migrate(client)
+            let station = try await makeStation(client)
+            let key = TransactionStartKey(
+                connectorID: 1, idTag: "TAG-1", startedAt: Date(timeIntervalSince1970: 1_700_000_000), meterStart: 0)
+            let items: [WorkItem] = [
+                freshCall(station: station, id: "d-1", content: ["x": 1], response: ["status": "Accepted"]),
+                keyedCall(station: station, id: "m-1", content: ["x": 1], response: [:]),
+                startTransaction(station: station, id: "s-1", key: key),
+                keyedCall(station: station, id: "m-2", content: ["x": 1], response: [:]),
+                .connected(
+                    SessionEvent(stationID: station, receivedAt: Date(), details: object(["remoteAddress": "10.0.0.1"]))
+                ),
+            ]
+            let statement = IngestBatchStatement(items: items, gatewayID: Self.gatewayID)
+            let reported = try await client.withConnection { connection in
+                var ords: [Int32] = []
+                for try await row in try await connection.execute(statement, logger: TestDatabase.logger) {
+                    ords.append(row.0)
+                }
+                return ords
+            }
+            #expect(reported == [2, 3], "the start (its id) and the second copy (its answer) only")
+            #expect(try await count(client, "ocpp.inbox") == 4)
+
+            // The same batch again: everything but the DataTransfer and the event is a duplicate.
+            let again = try await IngestBatchStatement.run(
+                items, gatewayID: Self.gatewayID, client: client, logger: TestDatabase.logger)
+            let outcomes = try again.map { result in
+                guard case .committed(let outcome) = result else { throw NotACallResult() }
+                return outcome
+            }
+            #expect(outcomes.map(\.isDuplicate) == [false, true, true, true, false])
+            #expect(try answer(outcomes[0]).payload == ["status": "Accepted"])
+            #expect(outcomes[4].callResult == nil)
+        }
+    }
+
     @Test("any other CALL resent with the same id and payload is answered afresh and journaled again")
     func otherActionsAnsweredAfresh() async throws {
         try await withWriter { writer, client in

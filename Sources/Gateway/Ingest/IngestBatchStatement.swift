@@ -22,15 +22,18 @@ import Shared
 ///    the batch, `ON CONFLICT DO NOTHING`: a key it returns is new (invariant 3).
 /// 4. `inserted` writes the inbox rows of every other CALL, of the keyed CALLs that
 ///    are new (first copy, new receipt) and of every connect/disconnect event.
-/// 5. The final SELECT answers per `ord` with the allocated transaction id and, for
-///    a duplicate only, the answer to repeat: a second copy in the batch the first
-///    copy's; a keyed CALL whose receipt existed (a retransmission) the stored one,
-///    looked up by primary key. A new item's answer is not sent back: the writer
-///    already holds its bytes (and completes a StartTransaction's with the id the
-///    same way the statement did). If a receipt is not visible, because another
-///    gateway's transaction inserted it after this statement's snapshot (`ON
-///    CONFLICT` waited for it to commit), `resolved` is false and the item must be
-///    written again in a later batch, whose snapshot will see it.
+/// 5. The final SELECT reports the items that are not simply new, by `ord`: a
+///    StartTransaction, with its allocated transaction id; a duplicate, with the
+///    answer to repeat (a second copy in the batch the first copy's; a keyed CALL
+///    whose receipt existed, a retransmission, the stored one, looked up by primary
+///    key). If a receipt is not visible, because another gateway's transaction
+///    inserted it after this statement's snapshot (`ON CONFLICT` waited for it to
+///    commit), `resolved` is false and the item must be written again in a later
+///    batch, whose snapshot will see it. Every other item was written as new, which
+///    is what `inserted` wrote, and gets no row: its answer is the bytes the writer
+///    already holds. At a steady rate almost every item is such a MeterValues or
+///    StatusNotification, so a committed batch usually returns no row at all
+///    (each row returned cost the gateway the decoding of five columns).
 ///
 /// The workers are woken by ``InboxNotifier`` after the commit, not by a NOTIFY in
 /// this statement: that would take PostgreSQL's cluster-wide notification lock at
@@ -44,8 +47,9 @@ import Shared
 /// Locks are taken in key order (ORDER BY in each INSERT ... SELECT) so that two
 /// gateways writing overlapping keys do not deadlock.
 struct IngestBatchStatement: PostgresPreparedStatement {
-    /// ord (from 0), the allocated transaction id (StartTransaction only), the
-    /// answer to repeat (duplicates only), is duplicate, resolved.
+    /// Of an item that is not simply new: ord (from 0), the allocated transaction
+    /// id (StartTransaction only), the answer to repeat (duplicates only), is
+    /// duplicate, resolved.
     typealias Row = (Int32, Int32?, String?, Bool, Bool)
 
     static let sql = """
@@ -133,6 +137,7 @@ struct IngestBatchStatement: PostgresPreparedStatement {
               AND r.action = c.action AND r.payload_digest = c.digest
             LIMIT 1
         ) AS stored ON true
+        WHERE c.transaction_id IS NOT NULL OR (c.keyed AND NOT (c.receipt_is_new AND c.first_ord = c.ord))
         ORDER BY c.ord
         """
 
@@ -253,25 +258,25 @@ struct IngestBatchStatement: PostgresPreparedStatement {
             for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
             return rows
         }
-        var results = [IngestItemResult?](repeating: nil, count: statement.items.count)
-        for (ord, transactionID, answer, isDuplicate, resolved) in rows {
-            let index = Int(ord)
-            guard results.indices.contains(index) else {
-                throw IngestStatementError(reason: "the batch statement returned an unknown ord \(ord)")
+        var reported = [Row?](repeating: nil, count: statement.items.count)
+        for row in rows {
+            let index = Int(row.0)
+            guard reported.indices.contains(index), reported[index] == nil else {
+                throw IngestStatementError(reason: "the batch statement returned an unknown ord \(row.0)")
             }
-            guard resolved else {
-                results[index] = .unresolved
-                continue
-            }
-            let callResult = try Self.callResult(
-                of: statement.items[index], transactionID: transactionID, answer: answer, isDuplicate: isDuplicate)
-            results[index] = .committed(IngestOutcome(callResult: callResult, isDuplicate: isDuplicate))
+            reported[index] = row
         }
-        return try results.enumerated().map { ord, result in
-            guard let result else {
-                throw IngestStatementError(reason: "the batch statement returned no row for ord \(ord)")
+        return try zip(statement.items, reported).map { item, row in
+            // No row: written as new. (A StartTransaction always has one, with its
+            // id; without it `callResult` throws rather than answer without an id.)
+            guard let (_, transactionID, answer, isDuplicate, resolved) = row else {
+                let callResult = try Self.callResult(of: item, transactionID: nil, answer: nil, isDuplicate: false)
+                return .committed(IngestOutcome(callResult: callResult, isDuplicate: false))
             }
-            return result
+            guard resolved else { return .unresolved }
+            let callResult = try Self.callResult(
+                of: item, transactionID: transactionID, answer: answer, isDuplicate: isDuplicate)
+            return .committed(IngestOutcome(callResult: callResult, isDuplicate: isDuplicate))
         }
     }
 
