@@ -92,7 +92,7 @@ struct GatewayApplication {
         HealthRoutes.add(to: router, registry: prometheus) { ingest.isDatabaseReachable }
         let onServerRunning = self.onServerRunning
         // Stopped in reverse order: the notifier after the writer's last batch.
-        var services: [any Service] = [client, inboxNotifier, ingest, clockOffsets, presence]
+        var services: [any Service] = [PostgresClientService(client), inboxNotifier, ingest, clockOffsets, presence]
         let firstServer = services.count
         if let port = settings.port {
             let server = Application(

@@ -81,7 +81,8 @@ struct WorkerApplication {
             onServerRunning: onAdminServerRunning)
 
         return ServiceGroup.process(
-            services: [client] + drainClients + [readiness, listener, drainer, maintenance] + admin.makeServices()
+            services: ([client] + drainClients).map(PostgresClientService.init)
+                + [readiness, listener, drainer, maintenance] + admin.makeServices()
                 + [server],
             shutdownTimeout: settings.shutdownTimeout,
             cancellationTimeout: settings.cancellationTimeout,

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Shared
 
 /// The operator API as services of the worker's group: its own small connection
 /// pool (so operators' queries never take the worker's connections, and times come
@@ -46,6 +47,6 @@ struct AdminServer {
         logger.info("admin API on \(settings.host):\(settings.port)")
         // The console's LISTEN last: it stops first at shutdown and ends the live streams,
         // which the listener would otherwise wait for.
-        return [client, listener, ConsoleLive(client: client, hub: hub, logger: logger)]
+        return [PostgresClientService(client), listener, ConsoleLive(client: client, hub: hub, logger: logger)]
     }
 }
