@@ -101,22 +101,17 @@ struct CallHandler: Sendable {
     ) async throws
         -> PreparedCall
     {
-        switch request {
+        switch try preparation(of: request, station: station, receivedAt: receivedAt) {
+        case .ready(let prepared):
+            return prepared
         case .authorize(let request):
             return try await authorize(request, station: station)
         case .bootNotification:
             return try await bootNotification(station: station, receivedAt: receivedAt)
         case .startTransaction(let request):
             return try await startTransaction(request, station: station)
-        case .stopTransaction(let request):
-            return try await stopTransaction(request, station: station)
-        case .dataTransfer, .heartbeat, .meterValues, .statusNotification, .diagnosticsStatusNotification,
-            .firmwareStatusNotification, .logStatusNotification, .securityEventNotification, .signCertificate,
-            .signedFirmwareStatusNotification:
-            guard let prepared = try prepareAtOnce(request, station: station, receivedAt: receivedAt) else {
-                throw CallHandlerError.notAnsweredAtOnce(request.action)
-            }
-            return prepared
+        case .stopTransaction(let request, let idTag):
+            return try await stopTransaction(request, idTag: idTag, station: station)
         }
     }
 
@@ -127,32 +122,57 @@ struct CallHandler: Sendable {
     func prepareAtOnce(
         _ request: StationRequest, station: StationContext, receivedAt: Date
     ) throws -> PreparedCall? {
+        guard case .ready(let prepared) = try preparation(of: request, station: station, receivedAt: receivedAt)
+        else { return nil }
+        return prepared
+    }
+
+    /// What answering a request takes: the answer itself, or the read it waits for.
+    private enum Preparation {
+        case ready(PreparedCall)
+        case authorize(AuthorizeRequest)
+        case bootNotification
+        case startTransaction(StartTransactionRequest)
+        /// A StopTransaction with an `idTag`, whose status is answered.
+        case stopTransaction(StopTransactionRequest, idTag: String)
+    }
+
+    private func preparation(
+        of request: StationRequest, station: StationContext, receivedAt: Date
+    ) throws -> Preparation {
         switch request {
-        case .authorize, .bootNotification, .startTransaction:
-            return nil
+        case .authorize(let request):
+            return .authorize(request)
+        case .bootNotification:
+            return .bootNotification
+        case .startTransaction(let request):
+            return .startTransaction(request)
         case .stopTransaction(let request):
-            guard request.idTag == nil else { return nil }
-            return PreparedCall(response: try Self.payload(StopTransactionResponse()), stationTime: request.timestamp)
+            guard let idTag = request.idTag else {
+                return .ready(
+                    PreparedCall(response: try Self.payload(StopTransactionResponse()), stationTime: request.timestamp))
+            }
+            return .stopTransaction(request, idTag: idTag)
         case .dataTransfer:
-            return PreparedCall(response: try Self.payload(DataTransferResponse(status: .accepted)))
+            return .ready(PreparedCall(response: try Self.payload(DataTransferResponse(status: .accepted))))
         case .heartbeat:
-            return PreparedCall(response: try Self.payload(HeartbeatResponse(currentTime: receivedAt)))
+            return .ready(PreparedCall(response: try Self.payload(HeartbeatResponse(currentTime: receivedAt))))
         case .meterValues(let request):
-            return try meterValues(request)
+            return .ready(try meterValues(request))
         case .statusNotification(let request):
-            return try statusNotification(request)
+            return .ready(try statusNotification(request))
         case .diagnosticsStatusNotification:
-            return PreparedCall(response: try Self.payload(DiagnosticsStatusNotificationResponse()))
+            return .ready(PreparedCall(response: try Self.payload(DiagnosticsStatusNotificationResponse())))
         case .firmwareStatusNotification:
-            return PreparedCall(response: try Self.payload(FirmwareStatusNotificationResponse()))
+            return .ready(PreparedCall(response: try Self.payload(FirmwareStatusNotificationResponse())))
         case .logStatusNotification:
-            return PreparedCall(response: try Self.payload(LogStatusNotificationResponse()))
+            return .ready(PreparedCall(response: try Self.payload(LogStatusNotificationResponse())))
         case .securityEventNotification(let request):
-            return try securityEventNotification(request)
+            return .ready(try securityEventNotification(request))
         case .signCertificate(let request):
-            return try signCertificate(request, station: station)
+            return .ready(try signCertificate(request, station: station))
         case .signedFirmwareStatusNotification:
-            return PreparedCall(response: try Self.payload(SignedFirmwareStatusNotificationResponse()))
+            return .ready(PreparedCall(response: try Self.payload(SignedFirmwareStatusNotificationResponse())))
         }
     }
 
@@ -212,16 +232,15 @@ struct CallHandler: Sendable {
             response: .transactionStart(idTagInfo: idTagInfo, key: key), stationTime: request.timestamp)
     }
 
-    /// With an `idTag`, its `idTagInfo`; without one, the empty answer.
+    /// The `idTagInfo` of the StopTransaction's `idTag` (one without an idTag is
+    /// answered at once, with the empty answer).
     private func stopTransaction(
-        _ request: StopTransactionRequest, station: StationContext
+        _ request: StopTransactionRequest, idTag: String, station: StationContext
     ) async throws
         -> PreparedCall
     {
         var response = StopTransactionResponse()
-        if let idTag = request.idTag {
-            response.idTagInfo = try await authorizer.authorize(idTag, station: station, purpose: .stopTransaction)
-        }
+        response.idTagInfo = try await authorizer.authorize(idTag, station: station, purpose: .stopTransaction)
         return PreparedCall(response: try Self.payload(response), stationTime: request.timestamp)
     }
 
@@ -262,9 +281,6 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
     case outOfRange(OCPPAction, String)
     /// A response type that did not encode as a JSON object.
     case notAnObject(String)
-    /// An action ``CallHandler/prepareAtOnce(_:station:receivedAt:)`` did not answer,
-    /// though it needs no database read.
-    case notAnsweredAtOnce(OCPPAction)
 
     var description: String {
         switch self {
@@ -272,8 +288,6 @@ enum CallHandlerError: Error, Equatable, CustomStringConvertible {
             "\(action.rawValue) \(field) is outside the range its decoder checks"
         case .notAnObject(let type):
             "\(type) did not encode as a JSON object"
-        case .notAnsweredAtOnce(let action):
-            "\(action.rawValue) needs no database read but was not answered at once"
         }
     }
 }
