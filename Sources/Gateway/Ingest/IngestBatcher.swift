@@ -82,13 +82,13 @@ struct IngestBatcher<Element> {
 
     // MARK: Queueing
 
-    /// Queues an item. `shouldWake` tells whether a writer waiting for
-    /// ``nextStep(now:)`` must look again: the first item starts the batch timer, and
-    /// a full batch is written at once.
-    mutating func enqueue(_ element: Element, now: Instant) -> (id: ID, shouldWake: Bool) {
+    /// Queues an item and returns its id. (The writer decides when its loop must look
+    /// again: ``IngestWriter``'s mailbox wakes it for the first item and a full batch.)
+    @discardableResult
+    mutating func enqueue(_ element: Element, now: Instant) -> ID {
         nextID += 1
         queue.append(Entry(id: nextID, element: element, enqueuedAt: now, expiresAt: now + timeout))
-        return (nextID, queue.count == 1 || queue.count == maxSize)
+        return nextID
     }
 
     /// From now on everything queued is written without waiting for company, and

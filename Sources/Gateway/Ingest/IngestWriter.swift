@@ -245,7 +245,7 @@ actor IngestWriter: Service {
         }
         for submission in submissions {
             // As of its submission: its deadline and timeout count from then.
-            let (id, _) = batcher.enqueue(submission.item, now: submission.submittedAt)
+            let id = batcher.enqueue(submission.item, now: submission.submittedAt)
             waiters[id] = submission.waiter
         }
     }
