@@ -7,7 +7,9 @@ import TestSupport
 import Testing
 
 /// A client's pool as a ServiceGroup's service (``PostgresClientService``).
-@Suite struct PostgresClientServiceTests {
+/// A pool that is not running would leave the first lease waiting for good: the
+/// time limit turns that into a failure.
+@Suite(.timeLimit(.minutes(1))) struct PostgresClientServiceTests {
     /// Made, the service has marked the client running: a lease before the group has
     /// started anything draws no warning from PostgresNIO (with the client itself in
     /// the group, every lease before its `run()` began did), and graceful shutdown
