@@ -38,6 +38,18 @@ struct DatabaseAttemptTests {
         #expect(wasCancelled)
     }
 
+    /// The timer looks in hops of a second rather than being cancelled: a timeout
+    /// longer than a hop is still met, neither at the first hop nor never.
+    @Test func aTimeoutLongerThanTheTimersHopIsMet() async throws {
+        let stuck = NonCancellableWait()
+        let started = ContinuousClock.now
+        await #expect(throws: DatabaseAttempt.TimedOut.self) {
+            try await DatabaseAttempt.run(timeout: .milliseconds(2_500)) { await stuck.wait() }
+        }
+        #expect(started.duration(to: .now) >= .milliseconds(2_500))
+        stuck.release()
+    }
+
     /// A statement written to a connection that had just closed is never answered,
     /// and cancelling does not end the wait: such an attempt is given up, not waited for.
     @Test func anAttemptThatIgnoresCancellationIsGivenUpAtTheTimeout() async throws {

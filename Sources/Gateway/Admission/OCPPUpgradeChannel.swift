@@ -96,11 +96,15 @@ struct OCPPUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                 operations.removeHandler(closer, promise: nil)
             }
             if let timeout = self.configuration.handshakeTimeout {
-                let closing = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+                // Not cancelled when the handshake ends (``ConnectionTimers`` says why):
+                // the timer then finds the handshake over, or the channel gone.
+                let isOver = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+                outcome.assumeIsolated().whenComplete { _ in isOver.value = true }
+                channel.eventLoop.assumeIsolated().scheduleTask(in: .init(timeout)) { [weak channel] in
+                    guard !isOver.value, let channel else { return }
                     logger.debug("Connection closed: no complete request within the handshake timeout")
                     channel.close(promise: nil)
                 }
-                outcome.whenComplete { _ in closing.cancel() }
             }
             return Value(outcome: outcome, channel: channel)
         }

@@ -28,7 +28,7 @@ final class StationSessionHandler: StationSocketDelegate {
     private let delivery: CommandDelivery
     private let metrics: GatewayMetrics
     private let logger: Logger
-    private var timers: [Machine.Timer: Scheduled<Void>] = [:]
+    private var timers = ConnectionTimers<Machine.Timer>()
     /// The CALL the machine was told of, until its dispatch starts.
     private var decodedCall: (call: Call, request: StationRequest, receivedAt: Date)?
     /// Actions not yet carried out, oldest first: an action can cause an event at
@@ -150,13 +150,12 @@ final class StationSessionHandler: StationSocketDelegate {
                 handler.machine.outcomeRecorded()
             }
         case .startTimer(let timer, let delay):
-            timers[timer]?.cancel()
-            timers[timer] = eventLoop.assumeIsolated().scheduleTask(in: .init(delay)) { [self] in
-                timers[timer] = nil
-                run(machine.timerFired(timer, now: .now))
+            timers.arm(timer, at: eventLoop.now + .init(delay), on: eventLoop, owner: self, timers: \.timers) {
+                handler in
+                handler.run(handler.machine.timerFired(timer, now: .now))
             }
         case .cancelTimer(let timer):
-            timers.removeValue(forKey: timer)?.cancel()
+            timers.disarm(timer)
         case .close(let request):
             socket.close(code: request.code, reason: request.reason, promise: nil)
         case .endSession:

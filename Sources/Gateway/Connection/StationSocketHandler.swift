@@ -10,8 +10,8 @@ import Shared
 /// connection (or several: frame loop, pings, queue, idle watchdog) keeps the
 /// deepest async stack each ever reached allocated for as long as the connection
 /// lives, which came to more than 40 KiB per idle station. Here an idle connection
-/// is this handler, two timers and the session objects, and a task exists only
-/// while a message is being handled.
+/// is this handler, two timers (``ConnectionTimers``) and the session objects, and a
+/// task exists only while a message is being handled.
 ///
 /// What it does:
 /// - assembles messages from frames (fragments up to `maxMessageSize`, 1009 beyond;
@@ -50,6 +50,10 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
         var validateUTF8 = true
     }
 
+    private enum Timer {
+        case ping, idle, close
+    }
+
     private enum Phase {
         case open
         /// Our close frame is sent; waiting for the station's, or for the timeout.
@@ -76,10 +80,8 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     /// The payload of our unanswered ping.
     private var pingPayload: ByteBuffer?
-    private var pingTimer: Scheduled<Void>?
     private var lastMessageAt = NIODeadline.now()
-    private var idleTimer: Scheduled<Void>?
-    private var closeTimer: Scheduled<Void>?
+    private var timers = ConnectionTimers<Timer>()
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -102,8 +104,7 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimers()
-        closeTimer?.cancel()
+        timers.disarmAll()
         self.context = nil
         // The session holds the socket, which holds this handler: let go of it.
         delegate = nil
@@ -112,8 +113,7 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func channelInactive(context: ChannelHandlerContext) {
         phase = .closed
-        cancelTimers()
-        closeTimer?.cancel()
+        timers.disarmAll()
         received = []
         fragments = nil
         if let socket, let delegate {
@@ -263,10 +263,10 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
         phase = .closing
         received = []
         fragments = nil
-        cancelTimers()
+        disarmPingAndIdle()
         context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code, reason, context: context)), promise: promise)
-        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(configuration.closeTimeout)) {
-            context.close(promise: nil)
+        arm(.close, at: context.eventLoop.now + .init(configuration.closeTimeout)) { handler in
+            handler.context?.close(promise: nil)
         }
         readIfWanted()
     }
@@ -284,12 +284,12 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
             // server does first (section 7.1.1).
             phase = .closing
             received = []
-            cancelTimers()
+            disarmPingAndIdle()
             let answer = Self.answer(toClose: data, validateUTF8: configuration.validateUTF8)
             context.writeAndFlush(wrapOutboundOut(Self.closeFrame(answer, nil, context: context))).assumeIsolated()
                 .whenComplete { _ in context.close(promise: nil) }
         case .closing:
-            closeTimer?.cancel()
+            timers.disarm(.close)
             context.close(promise: nil)
         case .closed:
             break
@@ -323,11 +323,14 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     // MARK: Timers
 
+    private func arm(_ timer: Timer, at deadline: NIODeadline, _ fire: @escaping (StationSocketHandler) -> Void) {
+        guard let context else { return }
+        timers.arm(timer, at: deadline, on: context.eventLoop, owner: self, timers: \.timers, fire)
+    }
+
     private func schedulePing() {
         guard let interval = configuration.pingInterval, let context else { return }
-        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(interval)) { [self] in
-            ping()
-        }
+        arm(.ping, at: context.eventLoop.now + .init(interval)) { $0.ping() }
     }
 
     private func ping() {
@@ -346,11 +349,8 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     private func scheduleIdleCheck(at lastMessage: NIODeadline) {
-        guard let timeout = configuration.idleTimeout, let context else { return }
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastMessage + .init(timeout)) {
-            [self] in
-            checkIdle()
-        }
+        guard let timeout = configuration.idleTimeout else { return }
+        arm(.idle, at: lastMessage + .init(timeout)) { $0.checkIdle() }
     }
 
     private func checkIdle() {
@@ -363,10 +363,8 @@ final class StationSocketHandler: ChannelDuplexHandler, RemovableChannelHandler 
         }
     }
 
-    private func cancelTimers() {
-        pingTimer?.cancel()
-        pingTimer = nil
-        idleTimer?.cancel()
-        idleTimer = nil
+    private func disarmPingAndIdle() {
+        timers.disarm(.ping)
+        timers.disarm(.idle)
     }
 }

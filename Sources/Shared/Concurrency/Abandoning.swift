@@ -21,16 +21,14 @@ public func withAbandonment<Result: Sendable>(
 ) async throws -> Result {
     let outcome = FirstOutcome<Result>()
     let task = outcome.finish(withResultOf: operation)
-    // On an event loop's timer, not `Task.sleep` (``NIOCore/EventLoop/sleep(for:)``
-    // says why): the inbox notice is such an attempt every few milliseconds.
-    let timer = timeout.map { timeout in
-        NIOSingletons.posixEventLoopGroup.any().scheduleTask(in: TimeAmount(timeout)) {
-            guard mayGiveUp() else { return }
-            outcome.finish(with: .failure(timeoutError()))
-            task.cancel()
-        }
+    if let timeout {
+        // On an event loop's timer, not `Task.sleep` (``NIOCore/EventLoop/sleep(for:)``
+        // says why): the inbox notice is such an attempt every few milliseconds.
+        let eventLoop = NIOSingletons.posixEventLoopGroup.any()
+        giveUp(
+            outcome, task, at: eventLoop.now + TimeAmount(timeout), on: eventLoop, when: mayGiveUp,
+            throwing: timeoutError)
     }
-    defer { timer?.cancel() }
     return try await withTaskCancellationHandler {
         try await outcome.wait()
     } onCancel: {
@@ -38,3 +36,33 @@ public func withAbandonment<Result: Sendable>(
         task.cancel()
     }
 }
+
+/// Ends `outcome` with the timeout's error at `deadline` and cancels `task`, unless
+/// the outcome is in by then (or `mayGiveUp` says no).
+///
+/// The timer is never cancelled: NIO cancels a scheduled task by searching its event
+/// loop's whole queue, which in a gateway holds every connection's timers (the
+/// gateway's `ConnectionTimers` says more), and almost every attempt ends within
+/// milliseconds. Instead the timer looks in hops of at most ``abandonmentHop``; a
+/// hop that finds the outcome in, or gone, ends there. So a finished attempt's timer
+/// is gone within a hop, and it holds the outcome only weakly meanwhile.
+private func giveUp<Result: Sendable>(
+    _ outcome: FirstOutcome<Result>, _ task: Task<Void, Never>, at deadline: NIODeadline,
+    on eventLoop: any EventLoop, when mayGiveUp: @escaping @Sendable () -> Bool,
+    throwing timeoutError: @escaping @Sendable () -> any Error
+) {
+    let hop = min(deadline, eventLoop.now + abandonmentHop)
+    eventLoop.scheduleTask(deadline: hop) { [weak outcome] in
+        guard let outcome, !outcome.isFinished else { return }
+        guard hop == deadline else {
+            return giveUp(outcome, task, at: deadline, on: eventLoop, when: mayGiveUp, throwing: timeoutError)
+        }
+        guard mayGiveUp() else { return }
+        outcome.finish(with: .failure(timeoutError()))
+        task.cancel()
+    }
+}
+
+/// The longest a timer of ``withAbandonment(after:when:throwing:_:)`` waits before it
+/// looks whether its attempt is still running.
+let abandonmentHop = TimeAmount.seconds(1)

@@ -31,6 +31,16 @@ public final class FirstOutcome<Value: Sendable>: Sendable {
         }
     }
 
+    /// Whether the wait has ended (or its result is in, waiting to be taken).
+    public var isFinished: Bool {
+        state.withLock { state in
+            switch state {
+            case .idle, .waiting: false
+            case .finished, .resumed: true
+            }
+        }
+    }
+
     /// Ends the wait with `result`, unless it has ended already.
     public func finish(with result: Result<Value, any Error>) {
         let waiting = state.withLock { state -> CheckedContinuation<Value, any Error>? in
